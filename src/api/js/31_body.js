@@ -1,0 +1,189 @@
+// The Body mixin of the Fetch Standard (§5.3), shared by Request (32) and Response (33).
+//
+// A body is kept as its source, never as a stream: null (no body), a string (a USVString, UTF-8
+// encoded only when bytes are needed) or a Uint8Array that nothing outside owns (user buffers are
+// copied on the way in; the runtime hands over request bodies it will not touch again). So
+// `new Response("hi").text()` hands back the very string, and arrayBuffer() of a request body
+// hands back its buffer without a copy.
+//
+// ReadableStream bodies are not there yet: `body` is null for no body and throws a TypeError for
+// a body, rather than handing out a fake stream that would behave differently.
+//
+// Exports on `internal`:
+//   extractBody(value) -> { source, type }  Fetch "extract a body" for a non-null BodyInit: source
+//                          is a string or an owned Uint8Array, type the Content-Type or null
+//   toUSVString(string)    lone surrogates replaced by U+FFFD (WebIDL USVString)
+//   bodyUsedError()        the TypeError for a second read
+//   installBody(klass, access)  adds body, bodyUsed, arrayBuffer, blob, bytes, formData, json and
+//                          text to klass.prototype; `access` reaches the class's private state:
+//                            source(object) -> null | string | Uint8Array (throws on a foreign object)
+//                            used(object) -> boolean
+//                            markUsed(object)
+//                            headers(object) -> Headers (for formData()'s Content-Type)
+//   copyBodySource(source) a source for a clone: strings are shared, bytes copied
+
+const kTextPlain = "text/plain;charset=UTF-8";
+const kFormUrlEncoded = "application/x-www-form-urlencoded;charset=UTF-8";
+const kSurrogateRe = /[\ud800-\udfff]/;
+const kLoneSurrogateRe = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// Body types of the Fetch Standard that mar cannot take yet. Anything else that is not a string,
+// buffer or URLSearchParams is converted with ToString, as WebIDL's union conversion does.
+const kUnsupportedBodyTags = new Set(["ReadableStream", "Blob", "File"]);
+
+function toUSVString(string) {
+  return kSurrogateRe.test(string) ? string.replace(kLoneSurrogateRe, "\ufffd") : string;
+}
+
+function tagOf(value) {
+  return Object.prototype.toString.call(value).slice(8, -1);
+}
+
+// WebIDL "get a copy of the bytes held by the buffer source"; a detached buffer holds no bytes.
+function copyBytes(value) {
+  if (value instanceof ArrayBuffer) {
+    return value.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(value.slice(0));
+  }
+  const length = value.byteLength;
+  const copy = new Uint8Array(length);
+  if (length !== 0) copy.set(new Uint8Array(value.buffer, value.byteOffset, length));
+  return copy;
+}
+
+function unsupportedBodyType(tag) {
+  if (tag === "ReadableStream") {
+    return new TypeError("mar does not support this body type yet: ReadableStream (streaming bodies are coming); pass a string, ArrayBuffer, ArrayBufferView, URLSearchParams or FormData");
+  }
+  return new TypeError(`mar does not support this body type yet: ${tag}; pass a string, ArrayBuffer, ArrayBufferView, URLSearchParams or FormData`);
+}
+
+// Fetch "extract a body" for a value that is not null or undefined.
+function extractBody(value) {
+  if (typeof value === "string") return { source: toUSVString(value), type: kTextPlain };
+  if (typeof value === "object" || typeof value === "function") {
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return { source: copyBytes(value), type: null };
+    const tag = tagOf(value);
+    if (tag === "URLSearchParams" && value instanceof global.URLSearchParams) {
+      return { source: toUSVString(value.toString()), type: kFormUrlEncoded };
+    }
+    if (tag === "FormData" && internal.isFormData !== undefined && internal.isFormData(value)) {
+      return internal.serializeFormData(value);
+    }
+    if (kUnsupportedBodyTags.has(tag) || tag === "FormData" || tag === "SharedArrayBuffer") {
+      throw unsupportedBodyType(tag);
+    }
+  }
+  // WebIDL's (... or USVString) union: any other value becomes its string form, as in Workers and
+  // Deno (`new Response(42)` has the body "42").
+  return { source: toUSVString(`${value}`), type: kTextPlain };
+}
+
+function copyBodySource(source) {
+  return source instanceof Uint8Array ? source.slice() : source;
+}
+
+function bodyUsedError() {
+  return new TypeError("Body has already been used; a body can be read only once (call clone() before the first read to read it twice)");
+}
+
+// UTF-8 decode as the Fetch Standard's text() does: invalid sequences become U+FFFD and a
+// leading byte order mark is dropped.
+function decodeText(source) {
+  if (source === null) return "";
+  const text = typeof source === "string" ? source : native.utf8Decode(source, false);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function toBytes(source) {
+  if (source === null) return new Uint8Array(0);
+  if (typeof source === "string") return native.utf8Encode(source);
+  return source;
+}
+
+// An ArrayBuffer holding exactly `bytes`; the buffer itself when the view covers all of it, which
+// is safe because a consumed body's bytes are never read again.
+function toArrayBuffer(bytes) {
+  const buffer = bytes.buffer;
+  if (bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return buffer;
+  return buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+}
+
+function installBody(klass, access) {
+  // Fetch "consume body": a second read of a non-null body fails; a null body reads as empty any
+  // number of times. The body counts as used as soon as the read starts, not when it settles.
+  function take(object) {
+    const source = access.source(object);
+    if (access.used(object)) throw bodyUsedError();
+    if (source !== null) access.markUsed(object);
+    return source;
+  }
+  const members = {
+    get body() {
+      if (access.source(this) === null) return null;
+      throw new TypeError("mar does not support streaming bodies yet (ReadableStream is coming); read the body with text(), json(), arrayBuffer(), bytes() or formData()");
+    },
+    get bodyUsed() {
+      access.source(this);
+      return access.used(this);
+    },
+    arrayBuffer() {
+      try {
+        return Promise.resolve(toArrayBuffer(toBytes(take(this))));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    blob() {
+      try {
+        access.source(this);
+        throw new TypeError("mar does not support Blob yet; read the body with arrayBuffer(), bytes() or text()");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    bytes() {
+      try {
+        const bytes = toBytes(take(this));
+        return Promise.resolve(new Uint8Array(toArrayBuffer(bytes)));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    formData() {
+      try {
+        const source = take(this);
+        const contentType = internal.headersGet(access.headers(this), "content-type");
+        if (internal.parseFormData === undefined) throw new TypeError("mar does not support formData() yet");
+        return Promise.resolve(internal.parseFormData(source, contentType));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    json() {
+      try {
+        return Promise.resolve(JSON.parse(decodeText(take(this))));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    text() {
+      try {
+        return Promise.resolve(decodeText(take(this)));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+  for (const key of Reflect.ownKeys(members)) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(members, key);
+    descriptor.enumerable = false;
+    Object.defineProperty(klass.prototype, key, descriptor);
+  }
+}
+
+internal.extractBody = extractBody;
+internal.toUSVString = toUSVString;
+internal.bodyUsedError = bodyUsedError;
+internal.copyBodySource = copyBodySource;
+internal.decodeBodyText = decodeText;
+internal.installBody = installBody;
+internal.kTextPlainUtf8 = kTextPlain;

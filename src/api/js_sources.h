@@ -1,0 +1,16 @@
+// The built-in JavaScript embedded at build time (src/api/js/*.js and the bundled whatwg-url).
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace mar::api {
+
+struct JsSource {
+  std::string_view name;    // file name, e.g. "05_timers.js"; "url_bundle.js" for whatwg-url
+  std::string_view source;
+};
+
+std::span<const JsSource> BuiltinJsSources();
+
+}  // namespace mar::api

@@ -1,0 +1,12 @@
+// Natives grouped by topic; each adds its functions to the `native` object of a realm.
+#pragma once
+
+#include "engine/binding.h"
+
+namespace mar::api {
+
+void AddEncodingNatives(engine::NativeObject& natives);  // natives_encoding.cc
+void AddCryptoNatives(engine::NativeObject& natives);    // natives_crypto.cc
+void AddRuntimeNatives(engine::NativeObject& natives);   // realm.cc: log, timers, clone, fetch glue
+
+}  // namespace mar::api

@@ -1,0 +1,310 @@
+#include "api/realm.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "api/js_sources.h"
+#include "api/natives.h"
+#include "engine/binding.h"
+#include "engine/exceptions.h"
+
+namespace mar::api {
+
+namespace {
+
+using engine::Args;
+using engine::ToUtf8;
+using engine::ToV8;
+
+double MonotonicMs() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+Realm& RealmOf(Args& args) { return Realm::From(args.context()); }
+
+void Log(Args& args) {
+  std::string level = args.Utf8(0);
+  obs::Level parsed = level == "error"  ? obs::Level::kError
+                      : level == "warn" ? obs::Level::kWarn
+                      : level == "debug" ? obs::Level::kDebug
+                                         : obs::Level::kInfo;
+  RealmOf(args).host().Log(parsed, args.Utf8(1));
+}
+
+void Now(Args& args) { args.Return(RealmOf(args).Now()); }
+
+// The JS timer heap asks for one wake-up at its earliest deadline (ms on the native.now() clock).
+void ArmTimer(Args& args) {
+  Realm& realm = RealmOf(args);
+  double delay = args.Number(0) - realm.Now();
+  realm.host().ArmTimer(delay > 0 ? delay : 0);
+}
+
+// Lets the JS event loops (timers) run the microtask checkpoint between the events they run.
+void RunMicrotasks(Args& args) { args.isolate()->PerformMicrotaskCheckpoint(); }
+
+class CloneDelegate final : public v8::ValueSerializer::Delegate {
+ public:
+  explicit CloneDelegate(v8::Isolate* isolate) : isolate_(isolate) {}
+  void ThrowDataCloneError(v8::Local<v8::String> message) override {
+    auto error = v8::Exception::Error(message).As<v8::Object>();
+    error->Set(isolate_->GetCurrentContext(), ToV8(isolate_, "name"), ToV8(isolate_, "DataCloneError")).Check();
+    isolate_->ThrowException(error);
+  }
+
+ private:
+  v8::Isolate* isolate_;
+};
+
+void StructuredClone(Args& args) {
+  v8::Isolate* isolate = args.isolate();
+  v8::Local<v8::Context> context = args.context();
+  CloneDelegate delegate(isolate);
+  v8::ValueSerializer serializer(isolate, &delegate);
+  serializer.WriteHeader();
+  if (!serializer.WriteValue(context, args[0]).FromMaybe(false)) throw engine::PendingJsException{};
+  std::pair<uint8_t*, size_t> buffer = serializer.Release();
+  v8::ValueDeserializer deserializer(isolate, buffer.first, buffer.second);
+  v8::Local<v8::Value> result;
+  bool ok = deserializer.ReadHeader(context).FromMaybe(false) && deserializer.ReadValue(context).ToLocal(&result);
+  std::free(buffer.first);
+  if (!ok) throw engine::PendingJsException{};
+  args.Return(result);
+}
+
+// Evaluates the bundled whatwg-url on first use of URL/URLSearchParams (it is ~300 KB).
+void LoadUrl(Args& args) {
+  v8::Isolate* isolate = args.isolate();
+  v8::Local<v8::Context> context = args.context();
+  for (const JsSource& source : BuiltinJsSources()) {
+    if (source.name != "url_bundle.js") continue;
+    std::string wrapped = "(function () {\n";
+    wrapped.append(source.source);
+    wrapped.append("\nreturn __marUrl;\n})");
+    v8::ScriptOrigin origin(isolate, ToV8(isolate, "mar:internal/url.js"));
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> function;
+    v8::Local<v8::Value> exports;
+    if (!v8::Script::Compile(context, ToV8(isolate, wrapped), &origin).ToLocal(&script) ||
+        !script->Run(context).ToLocal(&function) ||
+        !function.As<v8::Function>()->Call(context, v8::Undefined(isolate), 0, nullptr).ToLocal(&exports)) {
+      throw engine::PendingJsException{};
+    }
+    args.Return(exports);
+    return;
+  }
+  engine::ThrowError("internal error: URL implementation missing from this build");
+}
+
+void Respond(Args& args) {
+  v8::Isolate* isolate = args.isolate();
+  v8::Local<v8::Context> context = args.context();
+  auto id = static_cast<uint64_t>(args.Number(0));
+  HttpResponse response;
+  response.status = static_cast<int>(args.Number(1));
+  response.status_text = args.Utf8(2);
+  if (args[3]->IsArray()) {
+    auto headers = args[3].As<v8::Array>();
+    uint32_t length = headers->Length();
+    response.headers.reserve(length / 2);
+    for (uint32_t i = 0; i + 1 < length; i += 2) {
+      response.headers.emplace_back(ToUtf8(isolate, headers->Get(context, i).ToLocalChecked()),
+                                    ToUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked()));
+    }
+  }
+  v8::Local<v8::Value> body = args[4];
+  if (body->IsString()) {
+    auto string = body.As<v8::String>();
+    int length = string->Utf8Length(isolate);
+    response.body.resize(static_cast<size_t>(length));
+    string->WriteUtf8(isolate, response.body.data(), length, nullptr,
+                      v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  } else if (body->IsArrayBufferView() || body->IsArrayBuffer()) {
+    std::span<uint8_t> bytes = args.Bytes(4);
+    response.body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  RealmOf(args).host().OnFetchResponse(id, std::move(response));
+}
+
+void RespondError(Args& args) {
+  auto id = static_cast<uint64_t>(args.Number(0));
+  auto report = engine::DescribeException(args.isolate(), args.context(), args[1], v8::Local<v8::Message>());
+  RealmOf(args).host().OnFetchResponse(id, Fail(report.Full()));
+}
+
+}  // namespace
+
+void AddRuntimeNatives(engine::NativeObject& natives) {
+  natives.Function<Log>("log")
+      .Function<Now>("now")
+      .Function<ArmTimer>("armTimer")
+      .Function<RunMicrotasks>("runMicrotasks")
+      .Function<StructuredClone>("structuredClone")
+      .Function<LoadUrl>("loadUrl")
+      .Function<Respond>("respond")
+      .Function<RespondError>("respondError");
+}
+
+Realm::Realm(v8::Isolate* isolate, RealmHost& host) : isolate_(isolate), host_(host) {}
+
+Realm::~Realm() = default;
+
+double Realm::Now() const { return MonotonicMs() - monotonic_origin_ms_; }
+
+Result<std::unique_ptr<Realm>> Realm::Create(v8::Isolate* isolate, RealmHost& host, const RealmConfig& config) {
+  std::unique_ptr<Realm> realm(new Realm(isolate, host));
+  v8::Local<v8::Context> context = v8::Context::New(isolate);
+  context->AllowCodeGenerationFromStrings(false);
+  context->SetErrorMessageForCodeGenerationFromStrings(
+      ToV8(isolate, "code generation from strings (eval, new Function) is disabled in mar"));
+  context->SetAlignedPointerInEmbedderData(kRealmSlot, realm.get());
+  realm->context_.Reset(isolate, context);
+  realm->monotonic_origin_ms_ = MonotonicMs();
+  realm->time_origin_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  v8::Context::Scope context_scope(context);
+  auto booted = realm->Bootstrap(config);
+  if (!booted) return std::unexpected(booted.error());
+  return realm;
+}
+
+Result<void> Realm::Bootstrap(const RealmConfig& config) {
+  v8::Local<v8::Context> context = this->context();
+  engine::NativeObject natives(isolate_, context);
+  AddRuntimeNatives(natives);
+  AddEncodingNatives(natives);
+  AddCryptoNatives(natives);
+  natives.Value("timeOrigin", v8::Number::New(isolate_, time_origin_ms_));
+
+  uint32_t* epoch = host_.EventEpochCell();
+  v8::Local<v8::ArrayBuffer> epoch_buffer;
+  if (epoch) {
+    // Shares the CPU monitor's event counter with JS; the monitor outlives the realm.
+    auto store = v8::ArrayBuffer::NewBackingStore(epoch, sizeof(uint32_t), v8::BackingStore::EmptyDeleter, nullptr);
+    epoch_buffer = v8::ArrayBuffer::New(isolate_, std::move(store));
+  } else {
+    epoch_buffer = engine::NewArrayBuffer(isolate_, sizeof(uint32_t)).ToLocalChecked();
+  }
+  natives.Value("eventEpoch", v8::Uint32Array::New(epoch_buffer, 0, 1));
+
+  v8::Local<v8::Object> internal = v8::Object::New(isolate_);
+  internal_.Reset(isolate_, internal);
+  v8::Local<v8::Value> call_args[] = {natives.object(), internal, context->Global()};
+
+  v8::TryCatch try_catch(isolate_);
+  for (const JsSource& source : BuiltinJsSources()) {
+    if (source.name == "url_bundle.js") continue;  // loaded lazily by native.loadUrl
+    std::string wrapped = "(function (native, internal, global) { \"use strict\";\n";
+    wrapped.append(source.source);
+    wrapped.append("\n})");
+    std::string resource = "mar:internal/" + std::string(source.name);
+    v8::ScriptOrigin origin(isolate_, ToV8(isolate_, resource), -1);
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> function;
+    if (!v8::Script::Compile(context, ToV8(isolate_, wrapped), &origin).ToLocal(&script) ||
+        !script->Run(context).ToLocal(&function) ||
+        function.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 3, call_args).IsEmpty()) {
+      return Fail("internal error while installing built-ins: " +
+                  engine::DescribeException(isolate_, context, try_catch).Full());
+    }
+  }
+
+  v8::Local<v8::Value> parsed;
+  if (!v8::JSON::Parse(context, ToV8(isolate_, config.config_json)).ToLocal(&parsed)) {
+    return Fail("internal error: bad realm configuration");
+  }
+  v8::Local<v8::Value> configure_args[] = {parsed};
+  if (Entry("configure")->Call(context, internal, 1, configure_args).IsEmpty()) {
+    return Fail("internal error while configuring built-ins: " +
+                engine::DescribeException(isolate_, context, try_catch).Full());
+  }
+  run_timers_.Reset(isolate_, Entry("runTimers"));
+  dispatch_fetch_.Reset(isolate_, Entry("dispatchFetch"));
+  return {};
+}
+
+v8::Local<v8::Function> Realm::Entry(const char* name) {
+  v8::Local<v8::Value> value =
+      internal_.Get(isolate_)->Get(context(), ToV8(isolate_, name)).ToLocalChecked();
+  if (!value->IsFunction()) {
+    // The built-in JS is part of the binary; a missing entry point is a build defect.
+    std::fprintf(stderr, "mar: built-in JS entry point %s is missing\n", name);
+    std::abort();
+  }
+  return value.As<v8::Function>();
+}
+
+Result<Realm::ModuleInfo> Realm::RegisterModule(v8::Local<v8::Object> module_namespace) {
+  v8::Local<v8::Context> context = this->context();
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Value> argv[] = {module_namespace};
+  v8::Local<v8::Value> result;
+  if (!Entry("registerModule")->Call(context, internal_.Get(isolate_), 1, argv).ToLocal(&result) ||
+      !result->IsObject()) {
+    return Fail(engine::DescribeException(isolate_, context, try_catch).summary);
+  }
+  ModuleInfo info;
+  auto object = result.As<v8::Object>();
+  info.has_fetch = object->Get(context, ToV8(isolate_, "hasFetch")).ToLocalChecked()->IsTrue();
+  auto classes = object->Get(context, ToV8(isolate_, "classes")).ToLocalChecked();
+  if (classes->IsArray()) {
+    auto array = classes.As<v8::Array>();
+    for (uint32_t i = 0; i < array->Length(); ++i) {
+      info.classes.push_back(ToUtf8(isolate_, array->Get(context, i).ToLocalChecked()));
+    }
+  }
+  return info;
+}
+
+void Realm::RunTimers() {
+  v8::Local<v8::Context> context = this->context();
+  // An exception here was already reported by the JS loop; termination is seen by the caller.
+  if (run_timers_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 0, nullptr).IsEmpty()) return;
+}
+
+void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
+                          std::span<const std::pair<std::string_view, std::string_view>> headers,
+                          std::string_view body) {
+  v8::Local<v8::Context> context = this->context();
+  auto header_array = v8::Array::New(isolate_, static_cast<int>(headers.size() * 2));
+  uint32_t index = 0;
+  for (const auto& [name, value] : headers) {
+    header_array->Set(context, index++, ToV8(isolate_, name)).Check();
+    header_array->Set(context, index++, ToV8(isolate_, value)).Check();
+  }
+  v8::Local<v8::Value> body_value = v8::Null(isolate_);
+  if (!body.empty()) {
+    v8::Local<v8::ArrayBuffer> buffer;
+    if (!engine::NewArrayBuffer(isolate_, body.size()).ToLocal(&buffer)) {
+      host_.OnFetchResponse(request_id, Fail("request body exceeds the bundle's memory budget"));
+      return;
+    }
+    std::memcpy(buffer->GetBackingStore()->Data(), body.data(), body.size());
+    body_value = v8::Uint8Array::New(buffer, 0, body.size());
+  }
+  v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(request_id)),
+                                 ToV8(isolate_, method), ToV8(isolate_, url), header_array, body_value};
+  if (dispatch_fetch_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 5, argv).IsEmpty()) return;
+}
+
+void Realm::TrackRejection(v8::PromiseRejectMessage& message) {
+  v8::Local<v8::Promise> promise = message.GetPromise();
+  if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
+    unhandled_rejections_.emplace_back(v8::Global<v8::Promise>(isolate_, promise),
+                                       v8::Global<v8::Value>(isolate_, message.GetValue()));
+  } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
+    std::erase_if(unhandled_rejections_, [&](auto& entry) { return entry.first.Get(isolate_) == promise; });
+  }
+}
+
+void Realm::ReportUnhandledRejections() {
+  if (unhandled_rejections_.empty()) return;
+  auto pending = std::move(unhandled_rejections_);
+  unhandled_rejections_.clear();
+  for (auto& [promise, value] : pending) {
+    auto report = engine::DescribeException(isolate_, context(), value.Get(isolate_), v8::Local<v8::Message>());
+    host_.Log(obs::Level::kError, "Uncaught (in promise) " + report.Full());
+  }
+}
+
+}  // namespace mar::api

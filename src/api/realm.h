@@ -1,0 +1,99 @@
+// Per-context state behind the built-in JavaScript: what the natives need from the node (the
+// RealmHost) and the JS entry points the node calls (timers, fetch dispatch).
+#pragma once
+
+#include <v8.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "obs/log.h"
+
+namespace mar::api {
+
+struct HttpResponse {
+  int status = 200;
+  std::string status_text;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// What a realm needs from whoever runs it (the node's bundle host, or a test harness).
+class RealmHost {
+ public:
+  virtual ~RealmHost() = default;
+  // console output and runtime errors of this realm, tagged by the host.
+  virtual void Log(obs::Level level, std::string_view message) = 0;
+  // Run Realm::RunTimers() once `delay_ms` has passed; replaces any earlier request.
+  virtual void ArmTimer(double delay_ms) = 0;
+  // A fetch event finished: the handler's response, or (error set) a failure to turn into a 500.
+  virtual void OnFetchResponse(uint64_t request_id, Result<HttpResponse> response) = 0;
+  // The cell JS bumps between events it runs in one entry (see engine::CpuMonitor); may be null.
+  virtual uint32_t* EventEpochCell() { return nullptr; }
+};
+
+// Embedder data slot holding the Realm* of a context.
+inline constexpr int kRealmSlot = 3;
+
+struct RealmConfig {
+  std::string name;           // bundle name, used in messages
+  std::string config_json;    // {"env": {...}, "capabilities": {...}} as JSON
+};
+
+class Realm {
+ public:
+  // Creates a context on `isolate` with every built-in global installed. Must be called inside
+  // an Isolate::Scope and HandleScope.
+  static Result<std::unique_ptr<Realm>> Create(v8::Isolate* isolate, RealmHost& host, const RealmConfig& config);
+  ~Realm();
+
+  static Realm& From(v8::Local<v8::Context> context) {
+    return *static_cast<Realm*>(context->GetAlignedPointerFromEmbedderData(kRealmSlot));
+  }
+
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  RealmHost& host() const { return host_; }
+  double time_origin_ms() const { return time_origin_ms_; }
+  double Now() const;  // ms since time origin, monotonic
+
+  // What the main module exports, as the node needs to know it.
+  struct ModuleInfo {
+    bool has_fetch = false;
+    std::vector<std::string> classes;  // exported classes (actor candidates)
+  };
+  // Registers the main module's namespace as the bundle's handlers. Call inside the context.
+  Result<ModuleInfo> RegisterModule(v8::Local<v8::Object> module_namespace);
+
+  // Entry points; call inside a HandleScope + Context::Scope, as one event each.
+  void RunTimers();
+  void DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
+                     std::span<const std::pair<std::string_view, std::string_view>> headers,
+                     std::string_view body);
+
+  // Reports (and forgets) rejected promises that got no handler by the end of an event.
+  void ReportUnhandledRejections();
+  void TrackRejection(v8::PromiseRejectMessage& message);
+
+ private:
+  Realm(v8::Isolate* isolate, RealmHost& host);
+  Result<void> Bootstrap(const RealmConfig& config);
+  v8::Local<v8::Function> Entry(const char* name);
+
+  v8::Isolate* isolate_;
+  RealmHost& host_;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Object> internal_;
+  v8::Global<v8::Function> run_timers_;
+  v8::Global<v8::Function> dispatch_fetch_;
+  double time_origin_ms_ = 0;
+  double monotonic_origin_ms_ = 0;
+  std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_rejections_;
+};
+
+}  // namespace mar::api

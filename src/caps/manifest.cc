@@ -1,0 +1,703 @@
+#include "caps/manifest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+namespace mar::caps {
+namespace {
+
+// ordered_json keeps object members in document order, which both the error order and `env`
+// promise.
+using Json = nlohmann::ordered_json;
+
+constexpr std::string_view kNameRule =
+    "^[a-z0-9][a-z0-9_-]{0,62}$ (1 to 63 lower-case letters, digits, '_' or '-', starting with a "
+    "letter or digit)";
+
+// A key that appeared again in the same object, remembered with how many distinct keys preceded
+// it so the error can be reported at its place in the document.
+struct DuplicateKey {
+  size_t distinct_keys_before;
+  std::string key;
+};
+using DuplicateIndex = std::unordered_map<const Json::object_t*, std::vector<DuplicateKey>>;
+
+// Builds the document while noting duplicate keys, which nlohmann's own parser silently collapses.
+class TreeBuilder final : public nlohmann::json_sax<Json> {
+ public:
+  // Returns false on a syntax error; syntax_error() then says where and what.
+  bool Parse(std::string_view text) {
+    text_ = text;
+    return Json::sax_parse(text, this);
+  }
+  const Json& root() const { return root_; }
+  const DuplicateIndex& duplicates() const { return duplicates_; }
+  const std::string& syntax_error() const { return syntax_error_; }
+
+  bool null() override { return Put(Json(nullptr)) != nullptr; }
+  bool boolean(bool value) override { return Put(Json(value)) != nullptr; }
+  bool number_integer(number_integer_t value) override { return Put(Json(value)) != nullptr; }
+  bool number_unsigned(number_unsigned_t value) override { return Put(Json(value)) != nullptr; }
+  bool number_float(number_float_t value, const string_t&) override {
+    return Put(Json(value)) != nullptr;
+  }
+  bool string(string_t& value) override { return Put(Json(std::move(value))) != nullptr; }
+  bool binary(binary_t& value) override { return Put(Json::binary(std::move(value))) != nullptr; }
+  bool start_object(size_t) override {
+    stack_.push_back(Put(Json::object()));
+    return true;
+  }
+  bool key(string_t& key) override {
+    Json& object = *stack_.back();
+    if (object.contains(key)) {
+      duplicates_[object.get_ptr<const Json::object_t*>()].push_back({object.size(), key});
+      // The repeated value is parsed into storage nobody validates; a deque keeps its address
+      // (and so the identity of objects nested in it) stable.
+      pending_value_ = &discarded_.emplace_back();
+    } else {
+      pending_value_ = &object[key];
+    }
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(size_t) override {
+    stack_.push_back(Put(Json::array()));
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(size_t position, const std::string&,
+                   const nlohmann::detail::exception& error) override {
+    // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line 1,
+    // column 7: "; keep only the explanation and give our own position, counted in characters
+    // rather than bytes so it matches what an editor shows.
+    std::string_view detail = error.what();
+    size_t start = detail.find("parse error");
+    start = start == std::string_view::npos ? start : detail.find(": ", start);
+    detail = start == std::string_view::npos ? detail : detail.substr(start + 2);
+
+    size_t end = std::min(position > 0 ? position - 1 : 0, text_.size());
+    size_t line = 1;
+    size_t column = 1;
+    // A UTF-8 byte order mark is invisible in editors, so it takes no column.
+    size_t first = text_.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+    for (size_t i = first; i < end; ++i) {
+      if (text_[i] == '\n') {
+        ++line;
+        column = 1;
+      } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
+        ++column;
+      }
+    }
+    syntax_error_ = "invalid JSON at line " + std::to_string(line) + ", column " +
+                    std::to_string(column) + ": " + std::string(detail);
+    return false;
+  }
+
+ private:
+  // Places a finished value where the parser is and returns its address. Only the innermost
+  // open container ever grows, so the addresses on stack_ stay valid.
+  Json* Put(Json value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    Json& parent = *stack_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    *pending_value_ = std::move(value);
+    return pending_value_;
+  }
+
+  std::string_view text_;
+  Json root_;
+  std::vector<Json*> stack_;
+  Json* pending_value_ = nullptr;
+  std::deque<Json> discarded_;
+  DuplicateIndex duplicates_;
+  std::string syntax_error_;
+};
+
+bool IsPlainKey(std::string_view key) {
+  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c == '-';
+  });
+}
+
+std::string Dump(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string QuoteJson(std::string_view text) {
+  return Dump(Json(std::string(text)));
+}
+
+// "capabilities" + "fetch" -> "capabilities.fetch"; keys that would be ambiguous in dotted form
+// are written in brackets: env["MY VAR"].
+std::string Member(const std::string& path, std::string_view key) {
+  if (!IsPlainKey(key)) return path + "[" + QuoteJson(key) + "]";
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string Element(const std::string& path, size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+// "string \"yes\"", "number 3", "boolean true", "null", "an array", "an object".
+std::string Describe(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "boolean " + Dump(value);
+    case Json::value_t::string: {
+      std::string text = Dump(value);
+      constexpr size_t kMaxShown = 80;
+      if (text.size() > kMaxShown) {
+        size_t cut = kMaxShown - 4;
+        // Never cut a UTF-8 sequence in half: the message must stay valid text.
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+        text = text.substr(0, cut) + "...\"";
+      }
+      return "string " + text;
+    }
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float:
+      return "number " + Dump(value);
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    default:
+      return "binary data";
+  }
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Folds the usual spellings of one key together: "memory_mb", "MemoryMB" -> "memorymb".
+std::string Folded(std::string_view key) {
+  std::string folded;
+  for (char c : key) {
+    if (c == '_' || c == '-') continue;
+    folded += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return folded;
+}
+
+std::optional<std::string_view> Suggestion(std::string_view key,
+                                           std::initializer_list<std::string_view> known) {
+  for (std::string_view candidate : known) {
+    if (Folded(candidate) == Folded(key)) return candidate;
+  }
+  if (key.size() < 4) return std::nullopt;  // short typos would match nearly anything
+  for (std::string_view candidate : known) {
+    if (EditDistance(candidate, key) <= 2) return candidate;
+  }
+  return std::nullopt;
+}
+
+// Walks a parsed document and collects every problem in document order.
+class Checker {
+ public:
+  Checker(std::string_view file, const DuplicateIndex& duplicates)
+      : file_(file), duplicates_(duplicates) {}
+
+  void Error(std::string path, std::string message) {
+    errors_.push_back({file_, std::move(path), std::move(message)});
+  }
+  std::vector<ManifestError> TakeErrors() { return std::move(errors_); }
+  bool ok() const { return errors_.empty(); }
+
+  using Visit =
+      std::function<void(std::string_view key, const Json& value, const std::string& path)>;
+
+  // Calls `visit` for each member of `object` in document order. Keys not in `known` are
+  // reported as unknown (an empty `known` accepts every key); repeated keys are reported where
+  // they repeat, and only their first value is visited. `noun` names what the keys are.
+  void Members(const Json& object, const std::string& path,
+               std::initializer_list<std::string_view> known, std::string_view noun,
+               const Visit& visit) {
+    const std::vector<DuplicateKey>* repeats = nullptr;
+    if (auto it = duplicates_.find(object.get_ptr<const Json::object_t*>());
+        it != duplicates_.end()) {
+      repeats = &it->second;
+    }
+    size_t next_repeat = 0;
+    auto report_repeats = [&](size_t keys_seen) {
+      while (repeats && next_repeat < repeats->size() &&
+             (*repeats)[next_repeat].distinct_keys_before == keys_seen) {
+        Error(Member(path, (*repeats)[next_repeat].key),
+              "duplicate key; it already appears earlier in this object");
+        ++next_repeat;
+      }
+    };
+    size_t keys_seen = 0;
+    for (const auto& [key, value] : object.items()) {
+      std::string key_path = Member(path, key);
+      if (known.size() == 0 || std::find(known.begin(), known.end(), key) != known.end()) {
+        visit(key, value, key_path);
+      } else {
+        std::string message = "unknown " + std::string(noun);
+        if (std::optional<std::string_view> suggestion = Suggestion(key, known)) {
+          message += " (did you mean \"" + std::string(*suggestion) + "\"?)";
+        }
+        message += "; allowed here: ";
+        for (size_t i = 0; i < known.size(); ++i) {
+          message += (i == 0 ? "" : ", ") + std::string(known.begin()[i]);
+        }
+        Error(key_path, std::move(message));
+      }
+      report_repeats(++keys_seen);
+    }
+  }
+
+  bool ExpectObject(const Json& value, const std::string& path,
+                    std::string_view expected = "an object") {
+    if (value.is_object()) return true;
+    Error(path, "expected " + std::string(expected) + ", got " + Describe(value));
+    return false;
+  }
+
+  bool ExpectArray(const Json& value, const std::string& path, std::string_view expected) {
+    if (value.is_array()) return true;
+    Error(path, "expected " + std::string(expected) + ", got " + Describe(value));
+    return false;
+  }
+
+  std::optional<std::string> ExpectString(const Json& value, const std::string& path) {
+    if (value.is_string()) return value.get<std::string>();
+    Error(path, "expected a string, got " + Describe(value));
+    return std::nullopt;
+  }
+
+  std::optional<bool> ExpectBoolean(const Json& value, const std::string& path) {
+    if (value.is_boolean()) return value.get<bool>();
+    Error(path, "expected a boolean, got " + Describe(value));
+    return std::nullopt;
+  }
+
+  // Accepts integral numbers, including ones written as 128.0 or 1e3 (JSON does not tell them
+  // apart from integers, and neither does JSON Schema).
+  std::optional<uint64_t> ExpectInteger(const Json& value, const std::string& path, uint64_t min,
+                                        uint64_t max) {
+    std::optional<uint64_t> number;
+    if (value.is_number_unsigned()) {
+      number = value.get<uint64_t>();
+    } else if (value.is_number_float()) {
+      double real = value.get<double>();
+      if (std::isfinite(real) && real >= 0 && real <= 9007199254740992.0 &&
+          std::floor(real) == real) {
+        number = static_cast<uint64_t>(real);
+      }
+    }
+    if (number && *number >= min && *number <= max) return number;
+    Error(path, "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                    ", got " + Describe(value));
+    return std::nullopt;
+  }
+
+ private:
+  std::string file_;
+  const DuplicateIndex& duplicates_;
+  std::vector<ManifestError> errors_;
+};
+
+std::string GotString(std::string_view text) {
+  return ", got " + QuoteJson(text);
+}
+
+// Returns `main` with "." segments removed, or nothing after reporting why it is unusable.
+std::optional<std::string> CheckMain(Checker& checker, const std::string& text,
+                                     const std::string& path) {
+  auto fail = [&](std::string reason) {
+    checker.Error(path, reason + GotString(text));
+    return std::nullopt;
+  };
+  if (text.empty()) {
+    return fail("expected a relative path to a .js, .mjs or .wasm file inside the bundle");
+  }
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return fail("must not contain control characters");
+  }
+  if (text.find('\\') != std::string::npos)
+    return fail("must use '/' to separate directories, not '\\'");
+  if (text.front() == '/') {
+    return fail("must be a path relative to the bundle directory, not an absolute path");
+  }
+  std::string normalized;
+  size_t start = 0;
+  while (true) {
+    size_t slash = text.find('/', start);
+    std::string_view segment =
+        std::string_view(text).substr(start, slash == std::string::npos ? slash : slash - start);
+    if (segment.empty()) return fail("must not contain empty segments (\"//\" or a trailing '/')");
+    if (segment == "..") {
+      return fail("must not contain \"..\" segments; the file must be inside the bundle");
+    }
+    if (segment != ".") {
+      if (!normalized.empty()) normalized += '/';
+      normalized += segment;
+    }
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (!normalized.ends_with(".js") && !normalized.ends_with(".mjs") &&
+      !normalized.ends_with(".wasm")) {
+    return fail("must name a .js, .mjs or .wasm file");
+  }
+  return normalized;
+}
+
+// Reads a non-empty array of strings, checking each with `check` (which returns the value to
+// keep or an error message). `remove_hint` names what to delete instead of writing [].
+template <typename Check>
+std::optional<std::vector<std::string>> CheckStringList(Checker& checker, const Json& value,
+                                                        const std::string& path,
+                                                        std::string_view expected,
+                                                        std::string_view capability_path,
+                                                        Check check) {
+  if (!checker.ExpectArray(value, path, expected)) return std::nullopt;
+  if (value.empty()) {
+    checker.Error(
+        path, "an empty list grants nothing; remove " + std::string(capability_path) + " instead");
+    return std::nullopt;
+  }
+  std::vector<std::string> items;
+  bool all_valid = true;
+  for (size_t i = 0; i < value.size(); ++i) {
+    std::string item_path = Element(path, i);
+    std::optional<std::string> text = checker.ExpectString(value[i], item_path);
+    if (!text) {
+      all_valid = false;
+      continue;
+    }
+    std::expected<std::string, std::string> checked = check(*text);
+    if (!checked) {
+      checker.Error(item_path, checked.error());
+      all_valid = false;
+      continue;
+    }
+    if (std::find(items.begin(), items.end(), *checked) == items.end()) items.push_back(*checked);
+  }
+  if (!all_valid) return std::nullopt;
+  return items;
+}
+
+CapabilitySet CheckCapabilities(Checker& checker, const Json& value, const std::string& path,
+                                bool for_policy) {
+  CapabilitySet capabilities;
+  if (!checker.ExpectObject(value, path)) return capabilities;
+  checker.Members(
+      value, path, {"fetch", "timers", "actors", "gpu", "camera"}, "capability",
+      [&](std::string_view key, const Json& member, const std::string& member_path) {
+        if (key == "fetch") {
+          if (!checker.ExpectObject(member, member_path,
+                                    "an object such as {\"allow\": [\"api.example.com\"]}")) {
+            return;
+          }
+          bool has_allow = false;
+          checker.Members(
+              member, member_path, {"allow"}, "key",
+              [&](std::string_view, const Json& allow, const std::string& allow_path) {
+                has_allow = true;
+                auto patterns = CheckStringList(
+                    checker, allow, allow_path, "an array of host patterns", member_path,
+                    [](const std::string& text) -> std::expected<std::string, std::string> {
+                      auto normalized = NormalizeHostPattern(text);
+                      if (normalized) return normalized;
+                      return std::unexpected("invalid host pattern " + QuoteJson(text) + ": " +
+                                             normalized.error());
+                    });
+                if (patterns) capabilities.fetch = FetchCapability{std::move(*patterns)};
+              });
+          if (!has_allow) {
+            checker.Error(Member(member_path, "allow"),
+                          "missing required key; expected an array of host patterns such as "
+                          "[\"api.example.com\"]");
+          }
+        } else if (key == "timers") {
+          capabilities.timers = checker.ExpectBoolean(member, member_path).value_or(false);
+        } else if (key == "actors") {
+          if (!checker.ExpectObject(member, member_path,
+                                    "an object such as {\"allow\": [\"Cart\", \"inventory/*\"]}")) {
+            return;
+          }
+          bool has_allow = false;
+          checker.Members(
+              member, member_path, {"allow"}, "key",
+              [&](std::string_view, const Json& allow, const std::string& allow_path) {
+                has_allow = true;
+                auto patterns = CheckStringList(
+                    checker, allow, allow_path, "an array of actor patterns", member_path,
+                    [&](const std::string& text) -> std::expected<std::string, std::string> {
+                      auto checked = CheckActorPattern(text, for_policy);
+                      if (checked) return checked;
+                      return std::unexpected("invalid actor pattern " + QuoteJson(text) + ": " +
+                                             checked.error());
+                    });
+                if (patterns) {
+                  capabilities.actors = ActorsCapability{std::move(*patterns)};
+                }
+              });
+          if (!has_allow) {
+            checker.Error(Member(member_path, "allow"),
+                          "missing required key; expected an array of actor patterns such as "
+                          "[\"Cart\", \"inventory/*\"]");
+          }
+        } else if (key == "gpu") {
+          if (!checker.ExpectObject(member, member_path, "an object ({} for the defaults)")) return;
+          GpuCapability gpu;
+          checker.Members(
+              member, member_path, {"maxBufferBytes", "maxDispatchMs"}, "key",
+              [&](std::string_view gpu_key, const Json& number, const std::string& number_path) {
+                if (gpu_key == "maxBufferBytes") {
+                  gpu.max_buffer_bytes =
+                      checker.ExpectInteger(number, number_path, 1, uint64_t{1} << 40)
+                          .value_or(gpu.max_buffer_bytes);
+                } else {
+                  gpu.max_dispatch_ms =
+                      static_cast<uint32_t>(checker.ExpectInteger(number, number_path, 1, 600000)
+                                                .value_or(gpu.max_dispatch_ms));
+                }
+              });
+          capabilities.gpu = gpu;
+        } else if (key == "camera") {
+          if (!checker.ExpectObject(member, member_path,
+                                    "an object such as {\"devices\": [\"default\"]}")) {
+            return;
+          }
+          bool has_devices = false;
+          checker.Members(
+              member, member_path, {"devices"}, "key",
+              [&](std::string_view, const Json& devices, const std::string& devices_path) {
+                has_devices = true;
+                auto names = CheckStringList(
+                    checker, devices, devices_path, "an array of device names", member_path,
+                    [](const std::string& text) -> std::expected<std::string, std::string> {
+                      if (!text.empty()) return text;
+                      return std::unexpected("expected a non-empty device name, got \"\"");
+                    });
+                if (names) capabilities.camera = CameraCapability{std::move(*names)};
+              });
+          if (!has_devices) {
+            checker.Error(Member(member_path, "devices"),
+                          "missing required key; expected an array of device names such as "
+                          "[\"default\"]");
+          }
+        }
+      });
+  return capabilities;
+}
+
+PolicyLimits CheckLimits(Checker& checker, const Json& value, const std::string& path) {
+  PolicyLimits limits;
+  if (!checker.ExpectObject(value, path)) return limits;
+  checker.Members(value, path, {"memoryMb", "cpuMsPerEvent", "mailbox"}, "key",
+                  [&](std::string_view key, const Json& number, const std::string& number_path) {
+                    auto read = [&](uint64_t min, uint64_t max) -> std::optional<uint32_t> {
+                      std::optional<uint64_t> parsed =
+                          checker.ExpectInteger(number, number_path, min, max);
+                      if (!parsed) return std::nullopt;
+                      return static_cast<uint32_t>(*parsed);
+                    };
+                    if (key == "memoryMb") {
+                      limits.memory_mb = read(16, 16384);
+                    } else if (key == "cpuMsPerEvent") {
+                      limits.cpu_ms_per_event = read(1, 600000);
+                    } else {
+                      limits.mailbox = read(1, 1000000);
+                    }
+                  });
+  return limits;
+}
+
+bool IsEnvName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::vector<std::pair<std::string, std::string>> CheckEnv(Checker& checker, const Json& value,
+                                                          const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (!checker.ExpectObject(value, path, "an object of string values")) return env;
+  checker.Members(value, path, {}, "key",
+                  [&](std::string_view key, const Json& text, const std::string& key_path) {
+                    bool valid_name = IsEnvName(key);
+                    if (!valid_name) {
+                      checker.Error(key_path, "invalid variable name " + QuoteJson(key) +
+                                                  "; names must match ^[A-Za-z_][A-Za-z0-9_]*$");
+                    }
+                    if (!text.is_string()) {
+                      std::string message = "env values must be strings, got " + Describe(text);
+                      if (text.is_number() || text.is_boolean())
+                        message += " (write " + QuoteJson(Dump(text)) + ")";
+                      checker.Error(key_path, std::move(message));
+                      return;
+                    }
+                    if (valid_name) env.emplace_back(std::string(key), text.get<std::string>());
+                  });
+  return env;
+}
+
+// Parses `text`, or returns the syntax error as the only problem.
+std::expected<const TreeBuilder*, std::vector<ManifestError>> ParseTree(TreeBuilder& builder,
+                                                                        std::string_view text,
+                                                                        std::string_view file) {
+  if (!builder.Parse(text)) {
+    return std::unexpected(
+        std::vector<ManifestError>{{std::string(file), "", builder.syntax_error()}});
+  }
+  if (!builder.root().is_object()) {
+    return std::unexpected(std::vector<ManifestError>{
+        {std::string(file), "",
+         "expected a JSON object at the top level, got " + Describe(builder.root())}});
+  }
+  return &builder;
+}
+
+template <typename Number>
+Number Smaller(Number manifest_value, const std::optional<Number>& bound) {
+  return bound ? std::min(manifest_value, *bound) : manifest_value;
+}
+
+}  // namespace
+
+std::string ManifestError::to_string() const {
+  if (path.empty()) return file + ": " + message;
+  return file + ": " + path + ": " + message;
+}
+
+ManifestResult ParseManifest(std::string_view json_text, std::string_view file_name) {
+  TreeBuilder builder;
+  auto tree = ParseTree(builder, json_text, file_name);
+  if (!tree) return std::unexpected(std::move(tree.error()));
+  Checker checker(file_name, builder.duplicates());
+  Manifest manifest;
+  bool has_name = false;
+  checker.Members(
+      builder.root(), "", {"name", "main", "capabilities", "limits", "env"}, "key",
+      [&](std::string_view key, const Json& value, const std::string& path) {
+        if (key == "name") {
+          has_name = true;
+          std::optional<std::string> name = checker.ExpectString(value, path);
+          if (!name) return;
+          if (!IsValidBundleName(*name)) {
+            checker.Error(path,
+                          "expected a name matching " + std::string(kNameRule) + GotString(*name));
+            return;
+          }
+          manifest.name = *name;
+        } else if (key == "main") {
+          std::optional<std::string> main = checker.ExpectString(value, path);
+          if (!main) return;
+          if (std::optional<std::string> normalized = CheckMain(checker, *main, path)) {
+            manifest.main = *normalized;
+          }
+        } else if (key == "capabilities") {
+          manifest.capabilities = CheckCapabilities(checker, value, path, /*for_policy=*/false);
+        } else if (key == "limits") {
+          PolicyLimits limits = CheckLimits(checker, value, path);
+          manifest.limits.memory_mb = limits.memory_mb.value_or(manifest.limits.memory_mb);
+          manifest.limits.cpu_ms_per_event =
+              limits.cpu_ms_per_event.value_or(manifest.limits.cpu_ms_per_event);
+          manifest.limits.mailbox = limits.mailbox.value_or(manifest.limits.mailbox);
+        } else if (key == "env") {
+          manifest.env = CheckEnv(checker, value, path);
+        }
+      });
+  if (!has_name) {
+    checker.Error("name", "missing required key; expected a bundle name such as \"my-app\"");
+  }
+  if (!checker.ok()) return std::unexpected(checker.TakeErrors());
+  return manifest;
+}
+
+Manifest DefaultManifest(std::string name, std::string main) {
+  Manifest manifest;
+  manifest.name = std::move(name);
+  manifest.main = std::move(main);
+  manifest.capabilities.timers = true;
+  return manifest;
+}
+
+PolicyResult ParsePolicy(std::string_view json_text, std::string_view file_name) {
+  TreeBuilder builder;
+  auto tree = ParseTree(builder, json_text, file_name);
+  if (!tree) return std::unexpected(std::move(tree.error()));
+  Checker checker(file_name, builder.duplicates());
+  NodePolicy policy;
+  checker.Members(builder.root(), "", {"capabilities", "limits"}, "key",
+                  [&](std::string_view key, const Json& value, const std::string& path) {
+                    if (key == "capabilities") {
+                      policy.capabilities =
+                          CheckCapabilities(checker, value, path, /*for_policy=*/true);
+                    } else {
+                      policy.limits = CheckLimits(checker, value, path);
+                    }
+                  });
+  if (!checker.ok()) return std::unexpected(checker.TakeErrors());
+  return policy;
+}
+
+CapabilitySet EffectiveCapabilities(const Manifest& manifest, const NodePolicy* policy) {
+  if (policy == nullptr) return manifest.capabilities;
+  return manifest.capabilities.narrowed_by(policy->capabilities, manifest.name);
+}
+
+Limits EffectiveLimits(const Manifest& manifest, const NodePolicy* policy) {
+  if (policy == nullptr) return manifest.limits;
+  return Limits{Smaller(manifest.limits.memory_mb, policy->limits.memory_mb),
+                Smaller(manifest.limits.cpu_ms_per_event, policy->limits.cpu_ms_per_event),
+                Smaller(manifest.limits.mailbox, policy->limits.mailbox)};
+}
+
+std::vector<std::string> DeniedByPolicy(const Manifest& manifest, const NodePolicy* policy) {
+  std::vector<std::string> denied;
+  if (policy == nullptr) return denied;
+  manifest.capabilities.narrowed_by(policy->capabilities, manifest.name, &denied);
+  auto note_limit = [&](std::string_view key, uint32_t manifest_value,
+                        const std::optional<uint32_t>& bound) {
+    if (bound && *bound < manifest_value) {
+      denied.push_back(std::string(key) + ": lowered from " + std::to_string(manifest_value) +
+                       " to " + std::to_string(*bound));
+    }
+  };
+  note_limit("limits.memoryMb", manifest.limits.memory_mb, policy->limits.memory_mb);
+  note_limit("limits.cpuMsPerEvent", manifest.limits.cpu_ms_per_event,
+             policy->limits.cpu_ms_per_event);
+  note_limit("limits.mailbox", manifest.limits.mailbox, policy->limits.mailbox);
+  return denied;
+}
+
+}  // namespace mar::caps

@@ -1,0 +1,90 @@
+// The bundle manifest (`mar.json`) and the node policy that caps it.
+//
+// Both are parsed strictly: every problem in a document is reported at once, in document order,
+// with the file, the JSON path and what was expected, so an author can fix a manifest without
+// reading this code. docs/manifest.md is the user-facing reference for the format.
+#ifndef MAR_CAPS_MANIFEST_H_
+#define MAR_CAPS_MANIFEST_H_
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "caps/capabilities.h"
+
+namespace mar::caps {
+
+// One problem in a manifest or policy file.
+struct ManifestError {
+  std::string file;     // as given to the parser, e.g. "examples/hello/mar.json"
+  std::string path;     // JSON path, e.g. "capabilities.fetch.allow[1]"; "" for the document root
+  std::string message;  // what was expected and what was found
+
+  // "FILE: PATH: MESSAGE", or "FILE: MESSAGE" when the path is the root.
+  std::string to_string() const;
+  bool operator==(const ManifestError&) const = default;
+};
+
+struct Limits {
+  uint32_t memory_mb = 128;         // V8 heap limit per isolate
+  uint32_t cpu_ms_per_event = 100;  // CPU time one event (request, message, timer) may use
+  uint32_t mailbox = 1024;          // queued messages per actor before senders see mailbox_full
+  bool operator==(const Limits&) const = default;
+};
+
+struct Manifest {
+  std::string name;
+  std::string main = "index.js";  // relative to the bundle directory, "." segments removed
+  CapabilitySet capabilities;
+  Limits limits;
+  std::vector<std::pair<std::string, std::string>> env;  // in document order
+  bool operator==(const Manifest&) const = default;
+};
+
+using ManifestResult = std::expected<Manifest, std::vector<ManifestError>>;
+
+// Parses and validates `mar.json` text. `file_name` only labels the errors.
+ManifestResult ParseManifest(std::string_view json_text, std::string_view file_name);
+
+// The manifest of a bundle that is a single .js/.mjs/.wasm file: timers only, default limits.
+Manifest DefaultManifest(std::string name, std::string main);
+
+// Upper bounds a node operator puts on limits; an absent bound leaves the manifest's value.
+struct PolicyLimits {
+  std::optional<uint32_t> memory_mb;
+  std::optional<uint32_t> cpu_ms_per_event;
+  std::optional<uint32_t> mailbox;
+  bool operator==(const PolicyLimits&) const = default;
+};
+
+// The most a node grants any bundle. A capability absent from the policy is denied to every
+// bundle on the node, whatever their manifests say.
+struct NodePolicy {
+  CapabilitySet capabilities;
+  PolicyLimits limits;
+  bool operator==(const NodePolicy&) const = default;
+};
+
+using PolicyResult = std::expected<NodePolicy, std::vector<ManifestError>>;
+
+// Parses a policy file: {"capabilities": {...same shape as in mar.json...}, "limits": {...}}.
+PolicyResult ParsePolicy(std::string_view json_text, std::string_view file_name);
+
+// What a bundle actually gets: its manifest narrowed by the policy (CapabilitySet::narrowed_by,
+// bare actor classes resolved to the bundle's own name). A null policy grants the manifest as is.
+CapabilitySet EffectiveCapabilities(const Manifest& manifest, const NodePolicy* policy);
+
+// Each limit is the smaller of the manifest's and the policy's.
+Limits EffectiveLimits(const Manifest& manifest, const NodePolicy* policy);
+
+// One line per manifest grant the policy removed or lowered, named by manifest key, for the node's
+// log, e.g. `capabilities.timers: not granted` or `limits.memoryMb: lowered from 512 to 256`.
+std::vector<std::string> DeniedByPolicy(const Manifest& manifest, const NodePolicy* policy);
+
+}  // namespace mar::caps
+
+#endif  // MAR_CAPS_MANIFEST_H_

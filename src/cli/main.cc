@@ -1,0 +1,172 @@
+// The `mar` command line: run, check, --version, --help.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+#include <v8.h>
+
+#include "engine/engine.h"
+#include "engine/isolate.h"
+#include "engine/modules.h"
+#include "node/bundle.h"
+#include "node/node.h"
+#include "obs/log.h"
+
+namespace {
+
+using namespace mar;
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+Result<ListenAddress> ParseListen(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return Fail("--listen: expected HOST:PORT, got \"" + text + "\"");
+  ListenAddress address;
+  address.host = text.substr(0, colon);
+  if (address.host.size() > 2 && address.host.front() == '[' && address.host.back() == ']') {
+    address.host = address.host.substr(1, address.host.size() - 2);
+  }
+  std::string port = text.substr(colon + 1);
+  char* end = nullptr;
+  long value = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || value < 0 || value > 65535) {
+    return Fail("--listen: port must be a number from 0 to 65535, got \"" + port + "\"");
+  }
+  address.port = static_cast<uint16_t>(value);
+  return address;
+}
+
+Result<caps::NodePolicy> LoadPolicy(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return Fail(path + ": cannot open policy file");
+  std::string text;
+  char buffer[4096];
+  size_t read;
+  while ((read = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, read);
+  std::fclose(file);
+  auto policy = caps::ParsePolicy(text, path);
+  if (!policy) {
+    std::string message;
+    for (const auto& error : policy.error()) message += (message.empty() ? "" : "\n") + error.to_string();
+    return Fail(message);
+  }
+  return *policy;
+}
+
+int Check(const std::string& path) {
+  auto bundle = node::Bundle::Load(path, nullptr);
+  if (!bundle) {
+    std::cerr << bundle.error().message << "\n";
+    return 1;
+  }
+  // Compile and link every module without running any of them.
+  auto engine = engine::Engine::Start({.worker_threads = 1, .extra_v8_flags = {}});
+  int status = 0;
+  {
+    engine::Isolate isolate(*engine, {});
+    v8::Isolate* v8_isolate = isolate.get();
+    v8::Isolate::Scope isolate_scope(v8_isolate);
+    v8::HandleScope handle_scope(v8_isolate);
+    v8::Local<v8::Context> context = v8::Context::New(v8_isolate);
+    v8::Context::Scope context_scope(context);
+    engine::ModuleGraph modules(bundle->root, bundle->display_root);
+    modules.Attach(context);
+    auto loaded = modules.Load(context, bundle->main);
+    if (!loaded) {
+      std::cerr << loaded.error().message << "\n";
+      status = 1;
+    }
+  }
+  if (status == 0) std::cout << "ok: " << bundle->manifest.name << " (" << path << ")\n";
+  return status;
+}
+
+int Run(const std::string& path, const std::string& listen, int shards, const std::string& policy_path,
+        const std::string& log_format) {
+  auto format = log_format == "json" ? obs::LogFormat::kJson : log_format == "human" ? obs::LogFormat::kHuman
+                                                                                       : obs::LogFormat::kAuto;
+  auto logger = obs::Logger::ToStderr(format);
+  auto address = ParseListen(listen);
+  if (!address) {
+    std::cerr << "mar: " << address.error().message << "\n";
+    return 2;
+  }
+  std::optional<caps::NodePolicy> policy;
+  if (!policy_path.empty()) {
+    auto loaded = LoadPolicy(policy_path);
+    if (!loaded) {
+      std::cerr << loaded.error().message << "\n";
+      return 1;
+    }
+    policy = std::move(*loaded);
+  }
+  auto bundle = node::Bundle::Load(path, policy ? &*policy : nullptr);
+  if (!bundle) {
+    std::cerr << bundle.error().message << "\n";
+    return 1;
+  }
+  for (const auto& denied : caps::DeniedByPolicy(bundle->manifest, policy ? &*policy : nullptr)) {
+    logger->Warn("node", "policy removes a grant: " + denied);
+  }
+
+  // Signals are taken synchronously by this thread; every other thread inherits the block.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  auto engine = engine::Engine::Start({.worker_threads = static_cast<int>(std::min(cores, 4u)), .extra_v8_flags = {}});
+  node::NodeOptions options;
+  options.listen_host = address->host;
+  options.listen_port = address->port;
+  options.shards = shards;
+  auto node = node::Node::Start(*engine, std::move(*bundle), options, logger);
+  if (!node) {
+    std::cerr << node.error().message << "\n";
+    return 1;
+  }
+  std::cout << "listening on " << (*node)->url() << std::endl;
+
+  int received = 0;
+  sigwait(&signals, &received);
+  logger->Info("node", std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  (*node)->Shutdown();
+  node->reset();
+  logger->Info("node", "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mar — the Mesh Actor Runtime: runs sandboxed JavaScript actors and HTTP handlers"};
+  app.set_version_flag("--version", std::string("mar ") + MAR_VERSION + " (V8 " + v8::V8::GetVersion() + ")");
+  app.require_subcommand(1);
+
+  std::string run_path, listen = "127.0.0.1:8080", policy_path, log_format = "auto";
+  int shards = 0;
+  auto* run = app.add_subcommand("run", "Serve a bundle (a directory with mar.json, or a .js/.mjs file)");
+  run->add_option("PATH", run_path, "bundle directory or module file")->required();
+  run->add_option("--listen", listen, "HOST:PORT to serve HTTP on (port 0 picks a free port)")->capture_default_str();
+  run->add_option("--shards", shards, "event-loop threads (default: one per CPU core)")->check(CLI::Range(0, 256));
+  run->add_option("--policy", policy_path, "node policy file narrowing what bundles may be granted");
+  run->add_option("--log-format", log_format, "auto (human on a TTY, else JSON lines), json or human")
+      ->check(CLI::IsMember({"auto", "json", "human"}));
+
+  std::string check_path;
+  auto* check = app.add_subcommand("check", "Validate a bundle and its manifest without running it");
+  check->add_option("PATH", check_path, "bundle directory or module file")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  if (*run) return Run(run_path, listen, shards, policy_path, log_format);
+  if (*check) return Check(check_path);
+  return 0;
+}

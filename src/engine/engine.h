@@ -1,0 +1,51 @@
+// Process-wide V8 start-up and the platform that wakes shard loops when V8 posts foreground work.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace v8 {
+class Isolate;
+class Platform;
+}  // namespace v8
+
+namespace mar::engine {
+
+// Called (from any thread) when V8 has posted a foreground task for an isolate; `delay_seconds` is
+// 0 for immediate tasks. The shard owning the isolate must then pump V8's task queue on its thread.
+using ForegroundWaker = std::function<void(double delay_seconds)>;
+
+struct EngineOptions {
+  int worker_threads = 2;  // V8 background threads (GC, compilation)
+  std::string extra_v8_flags;
+};
+
+// V8 can be initialized once per process; Engine owns that initialization and the platform.
+// Create exactly one in main (or in a test fixture) and keep it alive while any isolate exists.
+class Engine {
+ public:
+  static std::unique_ptr<Engine> Start(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Routes V8's foreground tasks for `isolate` to `waker`. Unregister before disposing the isolate.
+  void RegisterIsolate(v8::Isolate* isolate, ForegroundWaker waker);
+  void UnregisterIsolate(v8::Isolate* isolate);
+
+  // Runs the foreground tasks that are due for `isolate`; call on the isolate's thread.
+  void PumpForegroundTasks(v8::Isolate* isolate);
+
+  v8::Platform* platform() const;
+
+ private:
+  class WakingPlatform;
+  Engine();
+  std::unique_ptr<v8::Platform> default_platform_;
+  std::unique_ptr<WakingPlatform> platform_;
+};
+
+}  // namespace mar::engine

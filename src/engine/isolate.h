@@ -1,0 +1,57 @@
+// One V8 isolate with mar's limits: heap cap with a near-heap-limit callback, a budgeted
+// ArrayBuffer allocator, and a record of why execution was terminated.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace v8 {
+class Isolate;
+}
+
+namespace mar::engine {
+
+class Engine;
+
+struct IsolateLimits {
+  size_t heap_bytes = 128u << 20;          // old + young generation
+  size_t array_buffer_bytes = 128u << 20;  // live ArrayBuffer backing stores
+};
+
+// Why an isolate stopped running JS. Anything but kNone makes the isolate unusable: V8 leaves
+// state behind after a forced termination, so the owner discards the isolate.
+enum class TerminationReason : uint8_t { kNone, kCpuLimit, kHeapLimit, kShutdown };
+
+const char* TerminationReasonText(TerminationReason reason);
+
+class Isolate {
+ public:
+  Isolate(Engine& engine, const IsolateLimits& limits);
+  ~Isolate();
+  Isolate(const Isolate&) = delete;
+  Isolate& operator=(const Isolate&) = delete;
+
+  v8::Isolate* get() const { return isolate_; }
+  Engine& engine() const { return engine_; }
+
+  // Stops JS on this isolate as soon as possible; callable from any thread. The first reason wins.
+  void Terminate(TerminationReason reason);
+  TerminationReason termination_reason() const { return termination_.load(std::memory_order_acquire); }
+  bool terminated() const { return termination_reason() != TerminationReason::kNone; }
+
+  size_t array_buffer_bytes_in_use() const;
+
+ private:
+  class BudgetAllocator;
+  static size_t NearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
+
+  Engine& engine_;
+  std::unique_ptr<BudgetAllocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  std::atomic<TerminationReason> termination_{TerminationReason::kNone};
+};
+
+}  // namespace mar::engine

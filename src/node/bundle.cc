@@ -1,0 +1,92 @@
+#include "node/bundle.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace mar::node {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string JoinErrors(const std::vector<caps::ManifestError>& errors) {
+  std::string text;
+  for (const auto& error : errors) {
+    if (!text.empty()) text += "\n";
+    text += error.to_string();
+  }
+  return text;
+}
+
+// What the built-in JS needs: env values and which capabilities exist (their details stay in C++).
+std::string RealmConfigJson(const caps::Manifest& manifest, const caps::CapabilitySet& capabilities) {
+  nlohmann::json env = nlohmann::json::object();
+  for (const auto& [key, value] : manifest.env) env[key] = value;
+  nlohmann::json granted = nlohmann::json::object();
+  if (capabilities.fetch) granted["fetch"] = capabilities.fetch->allow;
+  if (capabilities.timers) granted["timers"] = true;
+  if (capabilities.actors) granted["actors"] = capabilities.actors->allow;
+  if (capabilities.gpu) granted["gpu"] = true;
+  if (capabilities.camera) granted["camera"] = capabilities.camera->devices;
+  return nlohmann::json{{"env", env}, {"capabilities", granted}}.dump();
+}
+
+std::string DefaultName(const fs::path& file) {
+  std::string name;
+  for (char c : file.stem().string()) {
+    char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name += std::isalnum(static_cast<unsigned char>(lower)) || lower == '-' || lower == '_' ? lower : '-';
+  }
+  return name.empty() ? "main" : name.substr(0, 63);
+}
+
+}  // namespace
+
+Result<Bundle> Bundle::Load(const std::string& path, const caps::NodePolicy* policy) {
+  Bundle bundle;
+  std::error_code error;
+  fs::path given(path);
+  auto status = fs::status(given, error);
+  if (error || !fs::exists(status)) return Fail(path + ": no such file or directory");
+
+  if (fs::is_directory(status)) {
+    fs::path manifest_path = given / "mar.json";
+    std::string manifest_name = (path.ends_with("/") ? path : path + "/") + "mar.json";
+    std::ifstream file(manifest_path, std::ios::binary);
+    if (!file) {
+      return Fail(manifest_name + ": not found; a bundle directory needs a mar.json manifest (see docs/manifest.md)");
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    auto manifest = caps::ParseManifest(text.str(), manifest_name);
+    if (!manifest) return Fail(JoinErrors(manifest.error()));
+    bundle.manifest = std::move(*manifest);
+    bundle.root = given;
+    bundle.display_root = path;
+  } else {
+    auto extension = given.extension().string();
+    if (extension != ".js" && extension != ".mjs") {
+      return Fail(path + ": expected a bundle directory with mar.json or a .js/.mjs module" +
+                  (extension == ".wasm" ? " (WebAssembly actors are not supported by this version yet)" : ""));
+    }
+    bundle.manifest = caps::DefaultManifest(DefaultName(given), given.filename().string());
+    bundle.root = given.has_parent_path() ? given.parent_path() : fs::path(".");
+    bundle.display_root = given.has_parent_path() ? given.parent_path().string() : std::string();
+  }
+  while (bundle.display_root.size() > 1 && bundle.display_root.back() == '/') bundle.display_root.pop_back();
+  bundle.main = bundle.manifest.main;
+  if (bundle.main.ends_with(".wasm")) {
+    return Fail(path + ": main module " + bundle.main + " is WebAssembly; Wasm bundles are not supported by this version yet");
+  }
+  if (!fs::is_regular_file(bundle.root / bundle.main, error)) {
+    return Fail((bundle.display_root.empty() ? "" : bundle.display_root + "/") + bundle.main +
+                ": main module not found (set \"main\" in mar.json)");
+  }
+  bundle.capabilities = caps::EffectiveCapabilities(bundle.manifest, policy);
+  bundle.limits = caps::EffectiveLimits(bundle.manifest, policy);
+  bundle.realm_config_json = RealmConfigJson(bundle.manifest, bundle.capabilities);
+  return bundle;
+}
+
+}  // namespace mar::node

@@ -1,0 +1,26 @@
+// A bundle on disk: its directory, manifest and the effective capabilities. Immutable once
+// loaded and shared by every shard that runs it.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "base/result.h"
+#include "caps/manifest.h"
+
+namespace mar::node {
+
+struct Bundle {
+  std::filesystem::path root;   // the bundle directory
+  std::string display_root;     // how the user named it (for messages)
+  std::string main;             // bundle-relative path of the main module
+  caps::Manifest manifest;
+  caps::CapabilitySet capabilities;  // after node policy
+  caps::Limits limits;
+  std::string realm_config_json;  // {"env":..., "capabilities":...} for the built-in JS
+
+  // PATH is a directory with mar.json, or a single .js/.mjs file (default manifest).
+  static Result<Bundle> Load(const std::string& path, const caps::NodePolicy* policy);
+};
+
+}  // namespace mar::node

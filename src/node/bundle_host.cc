@@ -1,0 +1,233 @@
+#include "node/bundle_host.h"
+
+#include <openssl/rand.h>
+#include <v8.h>
+
+#include <cstdio>
+
+#include "engine/engine.h"
+#include "engine/exceptions.h"
+#include "node/shard.h"
+
+namespace mar::node {
+
+namespace {
+
+void OnPromiseReject(v8::PromiseRejectMessage message) {
+  v8::Local<v8::Context> context;
+  if (!message.GetPromise()->GetCreationContext().ToLocal(&context)) return;
+  api::Realm::From(context).TrackRejection(message);
+}
+
+// A short id that ties a 5xx response to its log record without revealing anything.
+std::string NewIncidentId() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof bytes);
+  char text[17];
+  for (int i = 0; i < 8; ++i) std::snprintf(text + 2 * i, 3, "%02x", bytes[i]);
+  return std::string(text, 16);
+}
+
+}  // namespace
+
+BundleHost::BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger)
+    : engine_(engine),
+      shard_(shard),
+      bundle_(bundle),
+      logger_(logger),
+      log_source_("bundle:" + bundle.manifest.name),
+      timer_(shard.io()),
+      alive_(std::make_shared<BundleHost*>(this)) {}
+
+BundleHost::~BundleHost() {
+  timer_.cancel();
+  *alive_ = nullptr;
+  realm_.reset();
+  modules_.reset();
+  isolate_.reset();
+}
+
+Result<std::unique_ptr<BundleHost>> BundleHost::Start(engine::Engine& engine, Shard& shard, const Bundle& bundle,
+                                                      obs::Logger& logger) {
+  std::unique_ptr<BundleHost> host(new BundleHost(engine, shard, bundle, logger));
+  auto booted = host->Boot();
+  if (!booted) return std::unexpected(booted.error());
+  return host;
+}
+
+Result<void> BundleHost::Boot() {
+  engine::IsolateLimits limits;
+  limits.heap_bytes = size_t{bundle_.limits.memory_mb} << 20;
+  limits.array_buffer_bytes = size_t{bundle_.limits.memory_mb} << 20;
+  isolate_ = std::make_unique<engine::Isolate>(engine_, limits);
+  v8::Isolate* isolate = isolate_->get();
+
+  std::weak_ptr<BundleHost*> weak = alive_;
+  Shard* shard = &shard_;
+  engine_.RegisterIsolate(isolate, [weak, shard](double delay_seconds) {
+    // Any thread: hop to the shard, then pump (after the delay V8 asked for).
+    shard->Post([weak, shard, delay_seconds] {
+      auto pump = [weak] {
+        if (auto alive = weak.lock(); alive && *alive) (*alive)->PumpPlatform();
+      };
+      if (delay_seconds <= 0) return pump();
+      auto timer = std::make_shared<boost::asio::steady_timer>(shard->io());
+      timer->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(delay_seconds)));
+      timer->async_wait([timer, pump](const boost::system::error_code& error) {
+        if (!error) pump();
+      });
+    });
+  });
+  isolate->SetPromiseRejectCallback(&OnPromiseReject);
+  engine::ModuleGraph::InstallDynamicImport(isolate);
+
+  v8::Isolate::Scope isolate_scope(isolate);
+  v8::HandleScope handle_scope(isolate);
+  auto realm = api::Realm::Create(isolate, *this, {bundle_.manifest.name, bundle_.realm_config_json});
+  if (!realm) return std::unexpected(realm.error());
+  realm_ = std::move(*realm);
+  modules_ = std::make_unique<engine::ModuleGraph>(bundle_.root, bundle_.display_root);
+  v8::Local<v8::Context> context = realm_->context();
+  modules_->Attach(context);
+
+  std::string display_main = modules_->DisplayName(bundle_.main);
+  Result<void> outcome = {};
+  v8::Global<v8::Promise> evaluation;
+  v8::Global<v8::Module> main_module;
+  // Top-level code gets a larger budget than an event: start-up work (tables, parsing) is common.
+  bool completed = RunEvent([&] {
+    auto module = modules_->Load(context, bundle_.main);
+    if (!module) {
+      outcome = std::unexpected(module.error());
+      return;
+    }
+    main_module.Reset(isolate, *module);
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Value> result;
+    if (!(*module)->Evaluate(context).ToLocal(&result)) {
+      if (!try_catch.HasTerminated()) {
+        outcome = Fail(engine::DescribeException(isolate, context, try_catch).Full());
+      }
+      return;
+    }
+    evaluation.Reset(isolate, result.As<v8::Promise>());
+  });
+  if (!completed) {
+    return Fail(display_main + ": top-level code " + engine::TerminationReasonText(isolate_->termination_reason()));
+  }
+  if (!outcome) return outcome;
+
+  v8::Context::Scope context_scope(context);
+  v8::Local<v8::Promise> promise = evaluation.Get(isolate);
+  if (promise->State() == v8::Promise::kRejected) {
+    v8::Local<v8::Module> module = main_module.Get(isolate);
+    v8::Local<v8::Value> exception = module->GetStatus() == v8::Module::kErrored ? module->GetException() : promise->Result();
+    auto report = engine::DescribeException(isolate, context, exception, v8::Exception::CreateMessage(isolate, exception));
+    promise->MarkAsHandled();
+    return Fail("evaluating " + display_main + " failed: " + report.Full());
+  }
+  if (promise->State() == v8::Promise::kPending) {
+    return Fail(display_main + ": top-level await did not settle during start-up; mar needs the main module to "
+                               "finish evaluating without waiting on timers or I/O");
+  }
+  auto info = realm_->RegisterModule(main_module.Get(isolate)->GetModuleNamespace().As<v8::Object>());
+  if (!info) return Fail(display_main + ": " + info.error().message);
+  module_info_ = std::move(*info);
+  return {};
+}
+
+template <class Body>
+bool BundleHost::RunEvent(Body&& body) {
+  if (dead_) return false;
+  v8::Isolate* isolate = isolate_->get();
+  v8::Isolate::Scope isolate_scope(isolate);
+  v8::HandleScope handle_scope(isolate);
+  v8::Local<v8::Context> context = realm_->context();
+  v8::Context::Scope context_scope(context);
+  engine::CpuMonitor& monitor = shard_.cpu_monitor();
+  monitor.Begin(isolate_.get(), std::chrono::milliseconds(bundle_.limits.cpu_ms_per_event));
+  {
+    v8::TryCatch try_catch(isolate);
+    body();
+    if (!isolate_->terminated()) isolate->PerformMicrotaskCheckpoint();
+    if (try_catch.HasCaught() && !try_catch.HasTerminated() && !isolate_->terminated()) {
+      Log(obs::Level::kError, "Uncaught " + engine::DescribeException(isolate, context, try_catch).Full());
+    }
+  }
+  monitor.End();
+  if (isolate_->terminated()) {
+    Die(isolate_->termination_reason());
+    return false;
+  }
+  realm_->ReportUnhandledRejections();
+  return true;
+}
+
+void BundleHost::Die(engine::TerminationReason reason) {
+  if (dead_) return;
+  dead_ = true;
+  timer_.cancel();
+  const int status = 503;
+  std::string incident = NewIncidentId();
+  logger_.Error(log_source_, "shard " + std::to_string(shard_.index()) + ": the bundle's isolate " +
+                                 engine::TerminationReasonText(reason) + " and was discarded (incident " + incident +
+                                 "); " + std::to_string(pending_.size()) + " in-flight request(s) fail with 503");
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, done] : pending) {
+    done(FetchOutcome{Fail(incident), status});
+  }
+  if (on_death_) on_death_();
+}
+
+void BundleHost::DispatchFetch(IncomingRequest request, FetchCallback done) {
+  if (dead_) {
+    done(FetchOutcome{Fail(NewIncidentId()), 503});
+    return;
+  }
+  uint64_t id = next_request_id_++;
+  pending_.emplace(id, std::move(done));
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  headers.reserve(request.headers.size());
+  for (const auto& [name, value] : request.headers) headers.emplace_back(name, value);
+  RunEvent([&] { realm_->DispatchFetch(id, request.method, request.url, headers, request.body); });
+}
+
+void BundleHost::OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> response) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return;
+  FetchCallback done = std::move(it->second);
+  pending_.erase(it);
+  if (!response) {
+    std::string incident = NewIncidentId();
+    Log(obs::Level::kError, "request failed (incident " + incident + "): " + response.error().message);
+    done(FetchOutcome{Fail(incident), 500});
+    return;
+  }
+  done(FetchOutcome{std::move(response), 200});
+}
+
+void BundleHost::Log(obs::Level level, std::string_view message) {
+  logger_.Write(level, log_source_, message);
+}
+
+void BundleHost::ArmTimer(double delay_ms) {
+  timer_.expires_after(std::chrono::microseconds(static_cast<int64_t>(delay_ms * 1000)));
+  std::weak_ptr<BundleHost*> weak = alive_;
+  timer_.async_wait([weak](const boost::system::error_code& error) {
+    if (error) return;
+    auto alive = weak.lock();
+    if (!alive || !*alive) return;
+    BundleHost* host = *alive;
+    host->RunEvent([host] { host->realm_->RunTimers(); });
+  });
+}
+
+uint32_t* BundleHost::EventEpochCell() { return shard_.cpu_monitor().epoch_cell(); }
+
+void BundleHost::PumpPlatform() {
+  RunEvent([this] { engine_.PumpForegroundTasks(isolate_->get()); });
+}
+
+}  // namespace mar::node

@@ -1,0 +1,90 @@
+// A bundle running on one shard: its isolate, context (realm) and module graph. Every entry into
+// JS is an event: CPU-limited, followed by a microtask checkpoint, and checked for termination.
+// A host whose isolate was terminated (CPU or memory limit) fails its in-flight work and is
+// replaced by a fresh one on next use (BundleSlot).
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "api/realm.h"
+#include "engine/isolate.h"
+#include "engine/modules.h"
+#include "node/bundle.h"
+#include "obs/log.h"
+
+namespace mar::engine {
+class Engine;
+}
+
+namespace mar::node {
+
+class Shard;
+
+struct IncomingRequest {
+  std::string method;
+  std::string url;  // absolute, e.g. http://127.0.0.1:8080/path?q
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// Either a response, or an error already logged, with the status the client should get.
+struct FetchOutcome {
+  Result<api::HttpResponse> response;
+  int error_status = 500;
+};
+
+using FetchCallback = std::function<void(FetchOutcome)>;
+
+class BundleHost final : public api::RealmHost {
+ public:
+  static Result<std::unique_ptr<BundleHost>> Start(engine::Engine& engine, Shard& shard, const Bundle& bundle,
+                                                   obs::Logger& logger);
+  ~BundleHost() override;
+
+  const api::Realm::ModuleInfo& module_info() const { return module_info_; }
+  // True once the isolate was terminated; the host must then be discarded.
+  bool dead() const { return dead_; }
+  size_t in_flight() const { return pending_.size(); }
+
+  void DispatchFetch(IncomingRequest request, FetchCallback done);
+  // Called (on the shard, from inside an event) when the host dies; the owner discards it later.
+  void set_on_death(std::function<void()> on_death) { on_death_ = std::move(on_death); }
+
+  // RealmHost
+  void Log(obs::Level level, std::string_view message) override;
+  void ArmTimer(double delay_ms) override;
+  void OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> response) override;
+  uint32_t* EventEpochCell() override;
+
+ private:
+  BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger);
+  Result<void> Boot();
+  // Runs `body` as one event; returns false if the isolate was terminated during it.
+  template <class Body>
+  bool RunEvent(Body&& body);
+  void Die(engine::TerminationReason reason);
+  void PumpPlatform();
+
+  engine::Engine& engine_;
+  Shard& shard_;
+  const Bundle& bundle_;
+  obs::Logger& logger_;
+  std::string log_source_;
+  std::unique_ptr<engine::Isolate> isolate_;
+  std::unique_ptr<engine::ModuleGraph> modules_;
+  std::unique_ptr<api::Realm> realm_;
+  api::Realm::ModuleInfo module_info_;
+  boost::asio::steady_timer timer_;
+  std::unordered_map<uint64_t, FetchCallback> pending_;
+  uint64_t next_request_id_ = 1;
+  bool dead_ = false;
+  std::function<void()> on_death_;
+  // Lets callbacks posted by V8's platform find out whether this host still exists.
+  std::shared_ptr<BundleHost*> alive_;
+};
+
+}  // namespace mar::node

@@ -1,0 +1,824 @@
+// Tests for src/caps: manifest and policy parsing, capability narrowing and pattern matching.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "caps/capabilities.h"
+#include "caps/manifest.h"
+
+namespace mar::caps {
+namespace {
+
+constexpr std::string_view kFile = "bundle/mar.json";
+
+const std::string kNameRule =
+    "^[a-z0-9][a-z0-9_-]{0,62}$ (1 to 63 lower-case letters, digits, '_' or '-', starting with a "
+    "letter or digit)";
+
+std::vector<std::string> ErrorStrings(const std::vector<ManifestError>& errors) {
+  std::vector<std::string> lines;
+  for (const ManifestError& error : errors) lines.push_back(error.to_string());
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad manifests: the first error, exactly, and how many there are.
+
+struct BadManifest {
+  std::string label;
+  std::string json;
+  std::string first_error;  // ManifestError::to_string()
+  size_t error_count = 1;
+};
+
+void PrintTo(const BadManifest& bad, std::ostream* out) {
+  *out << bad.label;
+}
+
+class BadManifestTest : public testing::TestWithParam<BadManifest> {};
+
+TEST_P(BadManifestTest, ReportsPreciseError) {
+  const BadManifest& bad = GetParam();
+  ManifestResult result = ParseManifest(bad.json, kFile);
+  ASSERT_FALSE(result.has_value()) << bad.label;
+  ASSERT_FALSE(result.error().empty());
+  EXPECT_EQ(result.error().front().to_string(), bad.first_error);
+  EXPECT_EQ(result.error().size(), bad.error_count)
+      << testing::PrintToString(ErrorStrings(result.error()));
+  for (const ManifestError& error : result.error()) EXPECT_EQ(error.file, kFile);
+}
+
+const BadManifest kBadManifests[] = {
+    {"syntax_error", R"json({"name": })json",
+     "bundle/mar.json: invalid JSON at line 1, column 10: syntax error while parsing value - "
+     "unexpected '}'; expected '[', '{', or a literal"},
+    {"trailing_comma_on_line_3", "{\n  \"name\": \"a\",\n}",
+     "bundle/mar.json: invalid JSON at line 3, column 1: syntax error while parsing object key - "
+     "unexpected '}'; expected string literal"},
+    {"column_counts_characters_not_bytes", "{\"name\": \"caf\xc3\xa9\" x}",
+     "bundle/mar.json: invalid JSON at line 1, column 17: syntax error while parsing object - "
+     "invalid literal; last read: '\"caf\xc3\xa9\" x'; expected '}'"},
+    {"byte_order_mark_takes_no_column", "\xEF\xBB\xBF{\"name\" \"a\"}",
+     "bundle/mar.json: invalid JSON at line 1, column 11: syntax error while parsing object "
+     "separator - unexpected string literal; expected ':'"},
+    {"empty_text", "",
+     "bundle/mar.json: invalid JSON at line 1, column 1: syntax error while parsing value - "
+     "unexpected end of input; expected '[', '{', or a literal"},
+    {"root_is_array", "[]",
+     "bundle/mar.json: expected a JSON object at the top level, got an array"},
+    {"missing_name", "{}",
+     "bundle/mar.json: name: missing required key; expected a bundle name such as \"my-app\""},
+    {"name_not_string", R"json({"name": 3})json",
+     "bundle/mar.json: name: expected a string, got number 3"},
+    {"name_upper_case", R"json({"name": "Shop"})json",
+     "bundle/mar.json: name: expected a name matching " + kNameRule + ", got \"Shop\""},
+    {"name_too_long", "{\"name\": \"" + std::string(64, 'a') + "\"}",
+     "bundle/mar.json: name: expected a name matching " + kNameRule + ", got \"" +
+         std::string(64, 'a') + "\""},
+    {"name_starts_with_dash", R"json({"name": "-shop"})json",
+     "bundle/mar.json: name: expected a name matching " + kNameRule + ", got \"-shop\""},
+    {"unknown_top_level_key_with_suggestion", R"json({"name": "a", "mian": "x.js"})json",
+     "bundle/mar.json: mian: unknown key (did you mean \"main\"?); allowed here: name, main, "
+     "capabilities, limits, env"},
+    {"unknown_top_level_key", R"json({"name": "a", "version": "1.0"})json",
+     "bundle/mar.json: version: unknown key; allowed here: name, main, capabilities, limits, env"},
+    {"duplicate_top_level_key", R"json({"name": "a", "name": "b"})json",
+     "bundle/mar.json: name: duplicate key; it already appears earlier in this object"},
+    {"main_not_string", R"json({"name": "a", "main": true})json",
+     "bundle/mar.json: main: expected a string, got boolean true"},
+    {"main_absolute", R"json({"name": "a", "main": "/srv/index.js"})json",
+     "bundle/mar.json: main: must be a path relative to the bundle directory, not an absolute "
+     "path, got \"/srv/index.js\""},
+    {"main_dot_dot", R"json({"name": "a", "main": "src/../../index.js"})json",
+     "bundle/mar.json: main: must not contain \"..\" segments; the file must be inside the "
+     "bundle, got \"src/../../index.js\""},
+    {"main_backslash", R"json({"name": "a", "main": "src\\index.js"})json",
+     "bundle/mar.json: main: must use '/' to separate directories, not '\\', got "
+     "\"src\\\\index.js\""},
+    {"main_empty_segment", R"json({"name": "a", "main": "src//index.js"})json",
+     "bundle/mar.json: main: must not contain empty segments (\"//\" or a trailing '/'), got "
+     "\"src//index.js\""},
+    {"main_wrong_extension", R"json({"name": "a", "main": "index.ts"})json",
+     "bundle/mar.json: main: must name a .js, .mjs or .wasm file, got \"index.ts\""},
+    {"main_empty", R"json({"name": "a", "main": ""})json",
+     "bundle/mar.json: main: expected a relative path to a .js, .mjs or .wasm file inside the "
+     "bundle, got \"\""},
+    {"capabilities_not_object", R"json({"name": "a", "capabilities": ["fetch"]})json",
+     "bundle/mar.json: capabilities: expected an object, got an array"},
+    {"unknown_capability", R"json({"name": "a", "capabilities": {"fetchh": {}}})json",
+     "bundle/mar.json: capabilities.fetchh: unknown capability (did you mean \"fetch\"?); "
+     "allowed here: fetch, timers, actors, gpu, camera"},
+    {"fetch_true", R"json({"name": "a", "capabilities": {"fetch": true}})json",
+     "bundle/mar.json: capabilities.fetch: expected an object such as {\"allow\": "
+     "[\"api.example.com\"]}, got boolean true"},
+    {"fetch_without_allow", R"json({"name": "a", "capabilities": {"fetch": {}}})json",
+     "bundle/mar.json: capabilities.fetch.allow: missing required key; expected an array of host "
+     "patterns such as [\"api.example.com\"]"},
+    {"fetch_unknown_key",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["a.com"], "deny": []}}})json",
+     "bundle/mar.json: capabilities.fetch.deny: unknown key; allowed here: allow"},
+    {"fetch_allow_string",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": "api.example.com"}}})json",
+     "bundle/mar.json: capabilities.fetch.allow: expected an array of host patterns, got string "
+     "\"api.example.com\""},
+    {"fetch_allow_empty", R"json({"name": "a", "capabilities": {"fetch": {"allow": []}}})json",
+     "bundle/mar.json: capabilities.fetch.allow: an empty list grants nothing; remove "
+     "capabilities.fetch instead"},
+    {"fetch_allow_number",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["a.com", 3]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[1]: expected a string, got number 3"},
+    {"fetch_scheme",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["https://api.example.com"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern "
+     "\"https://api.example.com\": write only the host and port, without a scheme such as "
+     "\"https://\""},
+    {"fetch_path",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["api.example.com/v1"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"api.example.com/v1\": "
+     "write only the host and port, without a path"},
+    {"fetch_port_zero",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["localhost:0"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"localhost:0\": the port "
+     "must be a number from 1 to 65535"},
+    {"fetch_port_too_big",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["localhost:65536"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"localhost:65536\": the "
+     "port must be a number from 1 to 65535"},
+    {"fetch_wildcard_in_middle",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["api.*.com"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"api.*.com\": '*' may "
+     "only be the whole pattern (\"*\") or the whole first label (\"*.example.com\")"},
+    {"fetch_partial_wildcard",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["*api.example.com"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"*api.example.com\": '*' "
+     "may only be the whole pattern (\"*\") or the whole first label (\"*.example.com\")"},
+    {"fetch_ipv6_without_brackets",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["::1"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"::1\": IPv6 addresses "
+     "must be in brackets, as in \"[::1]:8080\""},
+    {"fetch_bad_ipv6",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["[::g]:80"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"[::g]:80\": not a "
+     "valid IPv6 address"},
+    {"fetch_bad_ipv4",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["256.1.1.1"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"256.1.1.1\": not a "
+     "valid IPv4 address (four numbers from 0 to 255, no leading zeros)"},
+    {"fetch_numeric_last_label",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["build.local.42"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"build.local.42\": the "
+     "last label is all digits, which only an IPv4 address may have"},
+    {"fetch_underscore_in_host",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["my_host.example.com"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern "
+     "\"my_host.example.com\": host names may contain only letters, digits, '-' and '.'"},
+    {"fetch_label_too_long",
+     "{\"name\": \"a\", \"capabilities\": {\"fetch\": {\"allow\": [\"" + std::string(64, 'x') +
+         ".com\"]}}}",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"" +
+         std::string(64, 'x') + ".com\": label \"" + std::string(64, 'x') +
+         "\" is longer than 63 characters"},
+    {"fetch_trailing_dot",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["example.com."]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"example.com.\": empty "
+     "label (two dots in a row, or a leading or trailing dot)"},
+    {"fetch_hyphen_label",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["-api.example.com"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"-api.example.com\": "
+     "label \"-api\" starts or ends with '-'"},
+    {"fetch_wildcard_ip",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["*.0.0.1"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"*.0.0.1\": a wildcard "
+     "must be followed by a host name, not an IP address"},
+    {"fetch_unicode_host",
+     R"json({"name": "a", "capabilities": {"fetch": {"allow": ["bücher.de"]}}})json",
+     "bundle/mar.json: capabilities.fetch.allow[0]: invalid host pattern \"bücher.de\": "
+     "international names must be written in their ASCII \"xn--\" form"},
+    {"timers_string", R"json({"name": "a", "capabilities": {"timers": "yes"}})json",
+     "bundle/mar.json: capabilities.timers: expected a boolean, got string \"yes\""},
+    {"duplicate_nested_key",
+     R"json({"name": "a", "capabilities": {"timers": true, "timers": false}})json",
+     "bundle/mar.json: capabilities.timers: duplicate key; it already appears earlier in this "
+     "object"},
+    {"actors_without_allow", R"json({"name": "a", "capabilities": {"actors": {}}})json",
+     "bundle/mar.json: capabilities.actors.allow: missing required key; expected an array of "
+     "actor patterns such as [\"Cart\", \"inventory/*\"]"},
+    {"actors_too_many_slashes",
+     R"json({"name": "a", "capabilities": {"actors": {"allow": ["inventory/Stock/42"]}}})json",
+     "bundle/mar.json: capabilities.actors.allow[0]: invalid actor pattern "
+     "\"inventory/Stock/42\": too many '/'; expected \"Class\", \"bundle/Class\", \"bundle/*\" or "
+     "\"*\" (an actor's own name is not part of the pattern)"},
+    {"actors_bad_bundle",
+     R"json({"name": "a", "capabilities": {"actors": {"allow": ["Inventory/*"]}}})json",
+     "bundle/mar.json: capabilities.actors.allow[0]: invalid actor pattern \"Inventory/*\": bundle "
+     "names must match ^[a-z0-9][a-z0-9_-]{0,62}$; expected \"Class\", \"bundle/Class\", "
+     "\"bundle/*\" or \"*\""},
+    {"actors_bad_class",
+     R"json({"name": "a", "capabilities": {"actors": {"allow": ["9Lives"]}}})json",
+     "bundle/mar.json: capabilities.actors.allow[0]: invalid actor pattern \"9Lives\": class names "
+     "must match [A-Za-z_$][A-Za-z0-9_$]*; expected \"Class\", \"bundle/Class\", \"bundle/*\" or "
+     "\"*\""},
+    {"gpu_true", R"json({"name": "a", "capabilities": {"gpu": true}})json",
+     "bundle/mar.json: capabilities.gpu: expected an object ({} for the defaults), got boolean "
+     "true"},
+    {"gpu_zero_buffer", R"json({"name": "a", "capabilities": {"gpu": {"maxBufferBytes": 0}}})json",
+     "bundle/mar.json: capabilities.gpu.maxBufferBytes: expected an integer from 1 to "
+     "1099511627776, got number 0"},
+    {"gpu_fractional_dispatch",
+     R"json({"name": "a", "capabilities": {"gpu": {"maxDispatchMs": 1.5}}})json",
+     "bundle/mar.json: capabilities.gpu.maxDispatchMs: expected an integer from 1 to 600000, got "
+     "number 1.5"},
+    {"camera_empty_devices",
+     R"json({"name": "a", "capabilities": {"camera": {"devices": []}}})json",
+     "bundle/mar.json: capabilities.camera.devices: an empty list grants nothing; remove "
+     "capabilities.camera instead"},
+    {"camera_empty_device_name",
+     R"json({"name": "a", "capabilities": {"camera": {"devices": [""]}}})json",
+     "bundle/mar.json: capabilities.camera.devices[0]: expected a non-empty device name, got \"\""},
+    {"limits_memory_too_small", R"json({"name": "a", "limits": {"memoryMb": 8}})json",
+     "bundle/mar.json: limits.memoryMb: expected an integer from 16 to 16384, got number 8"},
+    {"limits_cpu_negative", R"json({"name": "a", "limits": {"cpuMsPerEvent": -5}})json",
+     "bundle/mar.json: limits.cpuMsPerEvent: expected an integer from 1 to 600000, got number -5"},
+    {"limits_mailbox_fraction", R"json({"name": "a", "limits": {"mailbox": 1.5}})json",
+     "bundle/mar.json: limits.mailbox: expected an integer from 1 to 1000000, got number 1.5"},
+    {"limits_mailbox_string", R"json({"name": "a", "limits": {"mailbox": "1024"}})json",
+     "bundle/mar.json: limits.mailbox: expected an integer from 1 to 1000000, got string \"1024\""},
+    {"limits_snake_case_key", R"json({"name": "a", "limits": {"memory_mb": 64}})json",
+     "bundle/mar.json: limits.memory_mb: unknown key (did you mean \"memoryMb\"?); allowed here: "
+     "memoryMb, cpuMsPerEvent, mailbox"},
+    {"env_not_object", R"json({"name": "a", "env": ["A=1"]})json",
+     "bundle/mar.json: env: expected an object of string values, got an array"},
+    {"env_number_value", R"json({"name": "a", "env": {"PORT": 8080}})json",
+     "bundle/mar.json: env.PORT: env values must be strings, got number 8080 (write \"8080\")"},
+    {"env_null_value", R"json({"name": "a", "env": {"TOKEN": null}})json",
+     "bundle/mar.json: env.TOKEN: env values must be strings, got null"},
+    {"env_bad_name", R"json({"name": "a", "env": {"MY VAR": "x"}})json",
+     "bundle/mar.json: env[\"MY VAR\"]: invalid variable name \"MY VAR\"; names must match "
+     "^[A-Za-z_][A-Za-z0-9_]*$"},
+    // Several problems: all reported, in document order, missing keys after the object's members.
+    {"many_problems_in_document_order",
+     R"json({"main": "/x.js", "limits": {"memoryMb": 1, "mailbox": 0}, "env": {"1X": true}})json",
+     "bundle/mar.json: main: must be a path relative to the bundle directory, not an absolute "
+     "path, got \"/x.js\"",
+     6},
+};
+
+INSTANTIATE_TEST_SUITE_P(Caps, BadManifestTest, testing::ValuesIn(kBadManifests),
+                         [](const testing::TestParamInfo<BadManifest>& info) {
+                           return info.param.label;
+                         });
+
+TEST(ManifestErrors, AllProblemsInDocumentOrder) {
+  ManifestResult result = ParseManifest(
+      R"json({"main": "/x.js", "limits": {"memoryMb": 1, "mailbox": 0}, "env": {"1X": true}})json",
+      kFile);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(ErrorStrings(result.error()),
+            (std::vector<std::string>{
+                "bundle/mar.json: main: must be a path relative to the bundle directory, not an "
+                "absolute path, got \"/x.js\"",
+                "bundle/mar.json: limits.memoryMb: expected an integer from 16 to 16384, got "
+                "number 1",
+                "bundle/mar.json: limits.mailbox: expected an integer from 1 to 1000000, got "
+                "number 0",
+                "bundle/mar.json: env.1X: invalid variable name \"1X\"; names must match "
+                "^[A-Za-z_][A-Za-z0-9_]*$",
+                "bundle/mar.json: env.1X: env values must be strings, got boolean true (write "
+                "\"true\")",
+                "bundle/mar.json: name: missing required key; expected a bundle name such as "
+                "\"my-app\"",
+            }));
+}
+
+TEST(ManifestErrors, DuplicateReportedWhereItRepeats) {
+  ManifestResult result = ParseManifest(
+      R"json({"name": "a", "main": 1, "name": "b", "env": {"A": "1", "B": 2, "A": "3"}})json",
+      kFile);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(ErrorStrings(result.error()),
+            (std::vector<std::string>{
+                "bundle/mar.json: main: expected a string, got number 1",
+                "bundle/mar.json: name: duplicate key; it already appears earlier in this object",
+                "bundle/mar.json: env.B: env values must be strings, got number 2 (write \"2\")",
+                "bundle/mar.json: env.A: duplicate key; it already appears earlier in this object",
+            }));
+}
+
+TEST(ManifestErrors, StructuredFields) {
+  ManifestResult result =
+      ParseManifest(R"json({"name": "a", "capabilities": {"fetch": {"allow": ["ok.com", 3]}}})json",
+                    "examples/hello/mar.json");
+  ASSERT_FALSE(result.has_value());
+  ASSERT_EQ(result.error().size(), 1u);
+  EXPECT_EQ(result.error()[0].file, "examples/hello/mar.json");
+  EXPECT_EQ(result.error()[0].path, "capabilities.fetch.allow[1]");
+  EXPECT_EQ(result.error()[0].message, "expected a string, got number 3");
+  EXPECT_EQ(
+      result.error()[0].to_string(),
+      "examples/hello/mar.json: capabilities.fetch.allow[1]: expected a string, got number 3");
+}
+
+TEST(ManifestErrors, RootPathIsOmittedFromString) {
+  ManifestError error{"a/mar.json", "", "expected a JSON object at the top level, got null"};
+  EXPECT_EQ(error.to_string(), "a/mar.json: expected a JSON object at the top level, got null");
+}
+
+TEST(ManifestErrors, LongStringsAreShortenedInMessages) {
+  ManifestResult result =
+      ParseManifest("{\"name\": \"a\", \"main\": 1, \"limits\": {\"mailbox\": \"" +
+                        std::string(200, 'z') + "\"}}",
+                    kFile);
+  ASSERT_FALSE(result.has_value());
+  ASSERT_EQ(result.error().size(), 2u);
+  EXPECT_EQ(result.error()[1].message, "expected an integer from 1 to 1000000, got string \"" +
+                                           std::string(75, 'z') + "...\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Good manifests.
+
+TEST(ParseManifest, DesignExample) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "shop",
+    "main": "index.js",
+    "capabilities": {
+      "fetch":  { "allow": ["api.example.com", "127.0.0.1:9000"] },
+      "timers": true,
+      "actors": { "allow": ["Cart", "inventory/*"] },
+      "gpu":    { "maxBufferBytes": 67108864, "maxDispatchMs": 2000 },
+      "camera": { "devices": ["default"] }
+    },
+    "limits": { "memoryMb": 128, "cpuMsPerEvent": 100, "mailbox": 1024 },
+    "env": { "GREETING": "hello" }
+  })json",
+                                        kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  const Manifest& manifest = *result;
+  EXPECT_EQ(manifest.name, "shop");
+  EXPECT_EQ(manifest.main, "index.js");
+  ASSERT_TRUE(manifest.capabilities.fetch.has_value());
+  EXPECT_EQ(manifest.capabilities.fetch->allow,
+            (std::vector<std::string>{"api.example.com", "127.0.0.1:9000"}));
+  EXPECT_TRUE(manifest.capabilities.timers);
+  ASSERT_TRUE(manifest.capabilities.actors.has_value());
+  EXPECT_EQ(manifest.capabilities.actors->allow, (std::vector<std::string>{"Cart", "inventory/*"}));
+  ASSERT_TRUE(manifest.capabilities.gpu.has_value());
+  EXPECT_EQ(manifest.capabilities.gpu->max_buffer_bytes, 67108864u);
+  EXPECT_EQ(manifest.capabilities.gpu->max_dispatch_ms, 2000u);
+  ASSERT_TRUE(manifest.capabilities.camera.has_value());
+  EXPECT_EQ(manifest.capabilities.camera->devices, (std::vector<std::string>{"default"}));
+  EXPECT_EQ(manifest.limits.memory_mb, 128u);
+  EXPECT_EQ(manifest.limits.cpu_ms_per_event, 100u);
+  EXPECT_EQ(manifest.limits.mailbox, 1024u);
+  EXPECT_EQ(manifest.env,
+            (std::vector<std::pair<std::string, std::string>>{{"GREETING", "hello"}}));
+}
+
+TEST(ParseManifest, MinimalGetsDefaultsAndNoCapabilities) {
+  ManifestResult result = ParseManifest(R"json({"name": "hello"})json", kFile);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->name, "hello");
+  EXPECT_EQ(result->main, "index.js");
+  EXPECT_EQ(result->capabilities, CapabilitySet{});
+  EXPECT_FALSE(result->capabilities.fetch.has_value());
+  EXPECT_FALSE(result->capabilities.timers);
+  EXPECT_EQ(result->limits.memory_mb, 128u);
+  EXPECT_EQ(result->limits.cpu_ms_per_event, 100u);
+  EXPECT_EQ(result->limits.mailbox, 1024u);
+  EXPECT_TRUE(result->env.empty());
+}
+
+TEST(ParseManifest, NormalizesPatternsAndPathsAndKeepsEnvOrder) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "0-app_x",
+    "main": "./src/./worker.mjs",
+    "capabilities": {
+      "fetch": { "allow": ["API.Example.COM", "[0:0::1]:08080", "*.Example.com", "api.example.com", "*", "*:443"] },
+      "timers": false,
+      "gpu": {}
+    },
+    "limits": { "memoryMb": 256.0, "mailbox": 1e3 },
+    "env": { "Z_LAST": "1", "A_FIRST": "", "_m": "x y" }
+  })json",
+                                        kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  EXPECT_EQ(result->name, "0-app_x");
+  EXPECT_EQ(result->main, "src/worker.mjs");
+  ASSERT_TRUE(result->capabilities.fetch.has_value());
+  // Duplicates after normalization are dropped.
+  EXPECT_EQ(
+      result->capabilities.fetch->allow,
+      (std::vector<std::string>{"api.example.com", "[::1]:8080", "*.example.com", "*", "*:443"}));
+  EXPECT_FALSE(result->capabilities.timers);
+  EXPECT_EQ(result->capabilities.gpu, GpuCapability{});
+  EXPECT_EQ(result->capabilities.gpu->max_buffer_bytes, 67108864u);
+  EXPECT_EQ(result->capabilities.gpu->max_dispatch_ms, 2000u);
+  EXPECT_EQ(result->limits, (Limits{256, 100, 1000}));
+  EXPECT_EQ(result->env, (std::vector<std::pair<std::string, std::string>>{
+                             {"Z_LAST", "1"}, {"A_FIRST", ""}, {"_m", "x y"}}));
+}
+
+TEST(ParseManifest, WasmMainAndLimitBoundaries) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "w", "main": "build/actor.wasm",
+    "capabilities": { "gpu": { "maxBufferBytes": 1099511627776, "maxDispatchMs": 600000 } },
+    "limits": { "memoryMb": 16384, "cpuMsPerEvent": 600000, "mailbox": 1000000 }
+  })json",
+                                        kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  EXPECT_EQ(result->main, "build/actor.wasm");
+  EXPECT_EQ(result->capabilities.gpu->max_buffer_bytes, uint64_t{1} << 40);
+  EXPECT_EQ(result->capabilities.gpu->max_dispatch_ms, 600000u);
+  EXPECT_EQ(result->limits, (Limits{16384, 600000, 1000000}));
+
+  ManifestResult over = ParseManifest(
+      R"json({"name": "w", "capabilities": {"gpu": {"maxBufferBytes": 1099511627777}}})json",
+      kFile);
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error()[0].message,
+            "expected an integer from 1 to 1099511627776, got number 1099511627777");
+}
+
+TEST(ParseManifest, DefaultManifestGrantsTimersOnly) {
+  Manifest manifest = DefaultManifest("hello", "hello.js");
+  EXPECT_EQ(manifest.name, "hello");
+  EXPECT_EQ(manifest.main, "hello.js");
+  CapabilitySet timers_only;
+  timers_only.timers = true;
+  EXPECT_EQ(manifest.capabilities, timers_only);
+  EXPECT_EQ(manifest.limits, Limits{});
+  EXPECT_TRUE(manifest.env.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host patterns.
+
+struct PatternCase {
+  std::string pattern;
+  std::string normalized;  // "" = invalid
+};
+
+TEST(HostPatterns, Normalization) {
+  const PatternCase cases[] = {
+      {"api.example.com", "api.example.com"},
+      {"API.EXAMPLE.COM:443", "api.example.com:443"},
+      {"localhost", "localhost"},
+      {"*", "*"},
+      {"*:8080", "*:8080"},
+      {"*.Example.com", "*.example.com"},
+      {"*.example.com:00443", "*.example.com:443"},
+      {"10.0.0.1", "10.0.0.1"},
+      {"10.0.0.1:9000", "10.0.0.1:9000"},
+      {"[::1]", "[::1]"},
+      {"[2001:DB8:0:0:0:0:0:1]:8443", "[2001:db8::1]:8443"},
+      {"xn--bcher-kva.de", "xn--bcher-kva.de"},
+      {std::string(63, 'a') + ".com", std::string(63, 'a') + ".com"},
+      {"", ""},
+      {"*.", ""},
+      {"**", ""},
+      {"*.*.example.com", ""},
+      {"example.com:", ""},
+      {"example.com:http", ""},
+      {"010.0.0.1", ""},
+      {"1.2.3", ""},
+      {"123", ""},
+      {"[::1", ""},
+      {"[::1]8080", ""},
+      {"[fe80::1%eth0]", ""},
+      {"user@example.com", ""},
+      {"a b.com", ""},
+      {std::string(250, 'a') + ".com", ""},
+  };
+  for (const PatternCase& test : cases) {
+    std::expected<std::string, std::string> normalized = NormalizeHostPattern(test.pattern);
+    if (test.normalized.empty()) {
+      EXPECT_FALSE(normalized.has_value()) << test.pattern << " -> " << normalized.value_or("");
+    } else {
+      EXPECT_EQ(normalized.value_or("error: " + normalized.error()), test.normalized)
+          << test.pattern;
+    }
+  }
+}
+
+struct FetchCase {
+  std::vector<std::string> allow;
+  std::string host;
+  uint16_t port;
+  bool allowed;
+};
+
+TEST(HostPatterns, AllowsFetchTo) {
+  const FetchCase cases[] = {
+      {{"api.example.com"}, "api.example.com", 443, true},
+      {{"api.example.com"}, "API.Example.COM", 80, true},
+      {{"api.example.com"}, "api.example.com.", 443, true},
+      {{"api.example.com"}, "example.com", 443, false},
+      {{"api.example.com"}, "xapi.example.com", 443, false},
+      {{"api.example.com"}, "a.api.example.com", 443, false},
+      {{"*.example.com"}, "a.example.com", 443, true},
+      {{"*.example.com"}, "a.b.example.com", 443, true},
+      {{"*.example.com"}, "example.com", 443, false},
+      {{"*.example.com"}, "badexample.com", 443, false},
+      {{"*.example.com"}, "a.example.com.evil.org", 443, false},
+      {{"*.example.com"}, "a b.example.com", 443, false},
+      {{"*.example.com:443"}, "a.example.com", 443, true},
+      {{"*.example.com:443"}, "a.example.com", 80, false},
+      {{"api.example.com:8443"}, "api.example.com", 8443, true},
+      {{"api.example.com:8443"}, "api.example.com", 443, false},
+      {{"*"}, "anything.org", 1, true},
+      {{"*"}, "10.0.0.1", 80, true},
+      {{"*"}, "[::1]", 80, true},
+      {{"*:443"}, "anything.org", 443, true},
+      {{"*:443"}, "anything.org", 80, false},
+      {{"127.0.0.1:9000"}, "127.0.0.1", 9000, true},
+      {{"127.0.0.1:9000"}, "127.0.0.1", 9001, false},
+      {{"127.0.0.1:9000"}, "127.0.0.01", 9000, false},
+      {{"[::1]:8080"}, "::1", 8080, true},
+      {{"[::1]:8080"}, "[::1]", 8080, true},
+      {{"[::1]:8080"}, "0:0:0:0:0:0:0:1", 8080, true},
+      {{"[::1]:8080"}, "::2", 8080, false},
+      {{"a.com", "b.com:81"}, "b.com", 81, true},
+      {{"a.com", "b.com:81"}, "b.com", 80, false},
+  };
+  for (const FetchCase& test : cases) {
+    CapabilitySet set;
+    set.fetch = FetchCapability{test.allow};
+    EXPECT_EQ(set.allows_fetch_to(test.host, test.port), test.allowed)
+        << testing::PrintToString(test.allow) << " " << test.host << ":" << test.port;
+  }
+  EXPECT_FALSE(CapabilitySet{}.allows_fetch_to("api.example.com", 443));
+}
+
+TEST(ActorPatterns, AllowsActor) {
+  CapabilitySet set;
+  set.actors = ActorsCapability{{"Cart", "inventory/*", "billing/Invoice"}};
+  EXPECT_TRUE(set.allows_actor("shop", "shop", "Cart"));
+  EXPECT_FALSE(set.allows_actor("shop", "other", "Cart"));
+  EXPECT_FALSE(set.allows_actor("shop", "shop", "Order"));
+  EXPECT_TRUE(set.allows_actor("shop", "inventory", "Stock"));
+  EXPECT_TRUE(set.allows_actor("shop", "billing", "Invoice"));
+  EXPECT_FALSE(set.allows_actor("shop", "billing", "Refund"));
+  CapabilitySet any;
+  any.actors = ActorsCapability{{"*"}};
+  EXPECT_TRUE(any.allows_actor("shop", "billing", "Refund"));
+  EXPECT_FALSE(CapabilitySet{}.allows_actor("shop", "shop", "Cart"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Narrowing and node policies.
+
+struct CoverCase {
+  std::string manifest_pattern;
+  std::string policy_pattern;
+  bool covered;
+};
+
+TEST(Narrowing, FetchPatternCoverage) {
+  const CoverCase cases[] = {
+      {"api.example.com", "*.example.com", true},
+      {"example.com", "*.example.com", false},
+      {"example.com", "*.ample.com", false},
+      {"*.api.example.com", "*.example.com", true},
+      {"*.example.com", "*.example.com", true},
+      {"*.example.com", "api.example.com", false},
+      {"*", "*.example.com", false},
+      {"*", "*", true},
+      {"*:443", "*", true},
+      {"*", "*:443", false},
+      {"api.example.com:443", "*.example.com", true},
+      {"api.example.com", "*.example.com:443", false},
+      {"api.example.com:443", "*.example.com:443", true},
+      {"api.example.com:8443", "*.example.com:443", false},
+      {"127.0.0.1:9000", "127.0.0.1", true},
+      {"127.0.0.1", "127.0.0.1:9000", false},
+      {"127.0.0.1", "*", true},
+      {"127.0.0.1", "*.0.1", false},
+      {"[::1]:8080", "[::1]", true},
+      {"[::1]:8080", "[::2]", false},
+      {"api.example.com", "api.example.com", true},
+  };
+  for (const CoverCase& test : cases) {
+    CapabilitySet manifest;
+    manifest.fetch = FetchCapability{{test.manifest_pattern}};
+    CapabilitySet policy;
+    policy.fetch = FetchCapability{{test.policy_pattern}};
+    CapabilitySet narrowed = manifest.narrowed_by(policy);
+    EXPECT_EQ(narrowed.fetch.has_value(), test.covered)
+        << test.manifest_pattern << " under " << test.policy_pattern;
+  }
+}
+
+TEST(Narrowing, EachCapability) {
+  CapabilitySet mine;
+  mine.fetch = FetchCapability{{"api.example.com", "evil.org", "*.cdn.example.com:443"}};
+  mine.timers = true;
+  mine.actors = ActorsCapability{{"Cart", "inventory/*", "billing/Invoice"}};
+  mine.gpu = GpuCapability{uint64_t{1} << 30, 500};
+  mine.camera = CameraCapability{{"default", "front", "back"}};
+
+  CapabilitySet limit;
+  limit.fetch = FetchCapability{{"*.example.com"}};
+  limit.timers = true;
+  limit.actors = ActorsCapability{{"shop/*", "inventory/Stock", "billing/*"}};
+  limit.gpu = GpuCapability{uint64_t{64} << 20, 2000};
+  limit.camera = CameraCapability{{"back", "default"}};
+
+  std::vector<std::string> removed;
+  CapabilitySet narrowed = mine.narrowed_by(limit, "shop", &removed);
+  ASSERT_TRUE(narrowed.fetch.has_value());
+  EXPECT_EQ(narrowed.fetch->allow,
+            (std::vector<std::string>{"api.example.com", "*.cdn.example.com:443"}));
+  EXPECT_TRUE(narrowed.timers);
+  ASSERT_TRUE(narrowed.actors.has_value());
+  EXPECT_EQ(narrowed.actors->allow, (std::vector<std::string>{"Cart", "billing/Invoice"}));
+  EXPECT_EQ(narrowed.gpu, (GpuCapability{uint64_t{64} << 20, 500}));
+  EXPECT_EQ(narrowed.camera, (CameraCapability{{"default", "back"}}));
+  EXPECT_EQ(removed,
+            (std::vector<std::string>{
+                "capabilities.fetch.allow: \"evil.org\" is not covered by the allowed patterns",
+                "capabilities.actors.allow: \"inventory/*\" is not covered by the allowed patterns",
+                "capabilities.gpu.maxBufferBytes: lowered from 1073741824 to 67108864",
+                "capabilities.camera.devices: \"front\" is not among the allowed devices",
+            }));
+
+  // Without a bundle to resolve against, a bare class is only covered by itself or "*".
+  CapabilitySet unresolved = mine.narrowed_by(limit);
+  EXPECT_EQ(unresolved.actors->allow, (std::vector<std::string>{"billing/Invoice"}));
+}
+
+TEST(Narrowing, EmptyLimitDeniesEverything) {
+  CapabilitySet mine;
+  mine.fetch = FetchCapability{{"a.com"}};
+  mine.timers = true;
+  mine.actors = ActorsCapability{{"Cart"}};
+  mine.gpu = GpuCapability{};
+  mine.camera = CameraCapability{{"default"}};
+  std::vector<std::string> removed;
+  EXPECT_EQ(mine.narrowed_by(CapabilitySet{}, "shop", &removed), CapabilitySet{});
+  EXPECT_EQ(removed, (std::vector<std::string>{
+                         "capabilities.fetch: not granted",
+                         "capabilities.timers: not granted",
+                         "capabilities.actors: not granted",
+                         "capabilities.gpu: not granted",
+                         "capabilities.camera: not granted",
+                     }));
+}
+
+TEST(Narrowing, NothingLeftMeansAbsent) {
+  CapabilitySet mine;
+  mine.fetch = FetchCapability{{"evil.org"}};
+  mine.camera = CameraCapability{{"front"}};
+  CapabilitySet limit;
+  limit.fetch = FetchCapability{{"*.example.com"}};
+  limit.camera = CameraCapability{{"default"}};
+  CapabilitySet narrowed = mine.narrowed_by(limit);
+  EXPECT_FALSE(narrowed.fetch.has_value());
+  EXPECT_FALSE(narrowed.camera.has_value());
+}
+
+TEST(Policy, ParsesAndApplies) {
+  PolicyResult policy = ParsePolicy(
+      R"json({"capabilities":{"fetch":{"allow":["*.example.com"]},"timers":true},"limits":{"memoryMb":256}})json",
+      "/etc/mar/policy.json");
+  ASSERT_TRUE(policy.has_value()) << testing::PrintToString(ErrorStrings(policy.error()));
+  EXPECT_EQ(policy->capabilities.fetch->allow, (std::vector<std::string>{"*.example.com"}));
+  EXPECT_TRUE(policy->capabilities.timers);
+  EXPECT_FALSE(policy->capabilities.gpu.has_value());
+  EXPECT_EQ(policy->limits, (PolicyLimits{256, std::nullopt, std::nullopt}));
+
+  ManifestResult manifest = ParseManifest(R"json({
+    "name": "shop",
+    "capabilities": {
+      "fetch":  { "allow": ["api.example.com", "127.0.0.1:9000"] },
+      "timers": true,
+      "gpu":    {}
+    },
+    "limits": { "memoryMb": 512, "cpuMsPerEvent": 50 }
+  })json",
+                                          kFile);
+  ASSERT_TRUE(manifest.has_value());
+
+  CapabilitySet effective = EffectiveCapabilities(*manifest, &*policy);
+  CapabilitySet expected;
+  expected.fetch = FetchCapability{{"api.example.com"}};
+  expected.timers = true;
+  EXPECT_EQ(effective, expected);
+  EXPECT_TRUE(effective.allows_fetch_to("api.example.com", 443));
+  EXPECT_FALSE(effective.allows_fetch_to("127.0.0.1", 9000));
+
+  EXPECT_EQ(EffectiveLimits(*manifest, &*policy), (Limits{256, 50, 1024}));
+  EXPECT_EQ(DeniedByPolicy(*manifest, &*policy),
+            (std::vector<std::string>{
+                "capabilities.fetch.allow: \"127.0.0.1:9000\" is not covered by the allowed "
+                "patterns",
+                "capabilities.gpu: not granted",
+                "limits.memoryMb: lowered from 512 to 256",
+            }));
+}
+
+TEST(Policy, NullPolicyGrantsManifest) {
+  Manifest manifest = DefaultManifest("one", "one.js");
+  manifest.capabilities.fetch = FetchCapability{{"a.com"}};
+  manifest.limits.memory_mb = 4096;
+  EXPECT_EQ(EffectiveCapabilities(manifest, nullptr), manifest.capabilities);
+  EXPECT_EQ(EffectiveLimits(manifest, nullptr), manifest.limits);
+  EXPECT_TRUE(DeniedByPolicy(manifest, nullptr).empty());
+}
+
+TEST(Policy, EmptyPolicyDeniesEverything) {
+  PolicyResult policy = ParsePolicy("{}", "policy.json");
+  ASSERT_TRUE(policy.has_value());
+  Manifest manifest = DefaultManifest("one", "one.js");
+  EXPECT_EQ(EffectiveCapabilities(manifest, &*policy), CapabilitySet{});
+  EXPECT_EQ(EffectiveLimits(manifest, &*policy), Limits{});
+  EXPECT_EQ(DeniedByPolicy(manifest, &*policy),
+            (std::vector<std::string>{"capabilities.timers: not granted"}));
+}
+
+TEST(Policy, ActorPatternsResolveAgainstTheBundle) {
+  PolicyResult policy = ParsePolicy(
+      R"json({"capabilities": {"actors": {"allow": ["shop/*", "inventory/Stock"]}}})json",
+      "policy.json");
+  ASSERT_TRUE(policy.has_value());
+  Manifest manifest = DefaultManifest("shop", "index.js");
+  manifest.capabilities.actors = ActorsCapability{{"Cart", "inventory/*", "inventory/Stock"}};
+  CapabilitySet effective = EffectiveCapabilities(manifest, &*policy);
+  ASSERT_TRUE(effective.actors.has_value());
+  EXPECT_EQ(effective.actors->allow, (std::vector<std::string>{"Cart", "inventory/Stock"}));
+  EXPECT_TRUE(effective.allows_actor("shop", "shop", "Cart"));
+  EXPECT_TRUE(effective.allows_actor("shop", "inventory", "Stock"));
+  EXPECT_FALSE(effective.allows_actor("shop", "inventory", "Ledger"));
+
+  // The same manifest in another bundle: its bare "Cart" means other/Cart, which shop/* does not
+  // cover.
+  manifest.name = "other";
+  EXPECT_EQ(EffectiveCapabilities(manifest, &*policy).actors->allow,
+            (std::vector<std::string>{"inventory/Stock"}));
+}
+
+TEST(Policy, Errors) {
+  struct Case {
+    std::string json;
+    std::vector<std::string> errors;
+  };
+  const Case cases[] = {
+      {R"json({"capabilities": {"actors": {"allow": ["Cart"]}}})json",
+       {"policy.json: capabilities.actors.allow[0]: invalid actor pattern \"Cart\": a node policy "
+        "has no bundle of its own, so it must name one: \"bundle/Cart\", \"bundle/*\" or \"*\""}},
+      {R"json({"name": "x", "limits": {"memoryMb": 99999}})json",
+       {"policy.json: name: unknown key; allowed here: capabilities, limits",
+        "policy.json: limits.memoryMb: expected an integer from 16 to 16384, got number 99999"}},
+      {R"json({"capabilities": {"fetch": {"allow": []}, "timers": 1}})json",
+       {"policy.json: capabilities.fetch.allow: an empty list grants nothing; remove "
+        "capabilities.fetch instead",
+        "policy.json: capabilities.timers: expected a boolean, got number 1"}},
+      {"null", {"policy.json: expected a JSON object at the top level, got null"}},
+      {"{\"limits\": {}} {}",
+       {"policy.json: invalid JSON at line 1, column 16: syntax error while parsing value - "
+        "unexpected '{'; expected end of input"}},
+  };
+  for (const Case& test : cases) {
+    PolicyResult policy = ParsePolicy(test.json, "policy.json");
+    ASSERT_FALSE(policy.has_value()) << test.json;
+    EXPECT_EQ(ErrorStrings(policy.error()), test.errors) << test.json;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages for denied capabilities name the key that grants them.
+
+TEST(DeniedMessages, NameTheGrantingKey) {
+  EXPECT_EQ(FetchDeniedMessage("api.example.com", 443),
+            "fetch to api.example.com:443 is denied; grant it by adding \"api.example.com\" to "
+            "capabilities.fetch.allow in mar.json");
+  EXPECT_EQ(FetchDeniedMessage("::1", 8080),
+            "fetch to [::1]:8080 is denied; grant it by adding \"[::1]\" to "
+            "capabilities.fetch.allow in mar.json");
+  EXPECT_EQ(ActorDeniedMessage("inventory", "Stock"),
+            "messaging actors of class inventory/Stock is denied; grant it by adding "
+            "\"inventory/Stock\" or \"inventory/*\" to capabilities.actors.allow in mar.json");
+  EXPECT_EQ(CapabilityDeniedMessage("timers"),
+            "timers are denied; grant them by setting capabilities.timers to true in mar.json");
+  EXPECT_EQ(CapabilityDeniedMessage("gpu"),
+            "the GPU is denied; grant it by adding capabilities.gpu to mar.json");
+  EXPECT_EQ(CapabilityDeniedMessage("camera"),
+            "the camera is denied; grant it by adding capabilities.camera with its devices to "
+            "mar.json");
+}
+
+TEST(BundleNames, Rule) {
+  EXPECT_TRUE(IsValidBundleName("a"));
+  EXPECT_TRUE(IsValidBundleName("0"));
+  EXPECT_TRUE(IsValidBundleName("my-app_2"));
+  EXPECT_TRUE(IsValidBundleName(std::string(63, 'a')));
+  EXPECT_FALSE(IsValidBundleName(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidBundleName(""));
+  EXPECT_FALSE(IsValidBundleName("_a"));
+  EXPECT_FALSE(IsValidBundleName("-a"));
+  EXPECT_FALSE(IsValidBundleName("App"));
+  EXPECT_FALSE(IsValidBundleName("a.b"));
+}
+
+}  // namespace
+}  // namespace mar::caps
