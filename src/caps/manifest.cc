@@ -348,8 +348,9 @@ std::optional<std::string> CheckMain(Checker& checker, const std::string& text,
                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
     return fail("must not contain control characters");
   }
-  if (text.find('\\') != std::string::npos)
+  if (text.find('\\') != std::string::npos) {
     return fail("must use '/' to separate directories, not '\\'");
+  }
   if (text.front() == '/') {
     return fail("must be a path relative to the bundle directory, not an absolute path");
   }
@@ -377,15 +378,19 @@ std::optional<std::string> CheckMain(Checker& checker, const std::string& text,
   return normalized;
 }
 
-// Reads a non-empty array of strings, checking each with `check` (which returns the value to
-// keep or an error message). `remove_hint` names what to delete instead of writing [].
-template <typename Check>
+using ItemCheck = std::function<std::expected<std::string, std::string>(const std::string&)>;
+
+// Reads a non-empty array of strings, checking each with `check` (which returns the value to keep
+// or an error message); duplicates are dropped. `capability_path` is what to delete instead of
+// writing an empty list.
 std::optional<std::vector<std::string>> CheckStringList(Checker& checker, const Json& value,
                                                         const std::string& path,
-                                                        std::string_view expected,
+                                                        std::string_view list_noun,
                                                         std::string_view capability_path,
-                                                        Check check) {
-  if (!checker.ExpectArray(value, path, expected)) return std::nullopt;
+                                                        const ItemCheck& check) {
+  if (!checker.ExpectArray(value, path, "an array of " + std::string(list_noun))) {
+    return std::nullopt;
+  }
   if (value.empty()) {
     checker.Error(
         path, "an empty list grants nothing; remove " + std::string(capability_path) + " instead");
@@ -412,106 +417,91 @@ std::optional<std::vector<std::string>> CheckStringList(Checker& checker, const 
   return items;
 }
 
+// Checks the shape fetch, actors and camera share: an object with one required, non-empty list,
+// e.g. {"allow": ["api.example.com"]}. Returns the list if it is entirely valid.
+std::optional<std::vector<std::string>> CheckListCapability(
+    Checker& checker, const Json& value, const std::string& path, std::string_view list_key,
+    std::string_view list_noun, std::string_view example_list, const ItemCheck& check) {
+  std::string example_list_text(example_list);
+  if (!checker.ExpectObject(
+          value, path,
+          "an object such as {\"" + std::string(list_key) + "\": " + example_list_text + "}")) {
+    return std::nullopt;
+  }
+  bool has_list = false;
+  std::optional<std::vector<std::string>> items;
+  checker.Members(value, path, {list_key}, "key",
+                  [&](std::string_view, const Json& list, const std::string& list_path) {
+                    has_list = true;
+                    items = CheckStringList(checker, list, list_path, list_noun, path, check);
+                  });
+  if (!has_list) {
+    checker.Error(Member(path, list_key), "missing required key; expected an array of " +
+                                              std::string(list_noun) + " such as " +
+                                              example_list_text);
+  }
+  return items;
+}
+
+std::optional<GpuCapability> CheckGpu(Checker& checker, const Json& value,
+                                      const std::string& path) {
+  if (!checker.ExpectObject(value, path, "an object ({} for the defaults)")) return std::nullopt;
+  GpuCapability gpu;
+  checker.Members(
+      value, path, {"maxBufferBytes", "maxDispatchMs"}, "key",
+      [&](std::string_view key, const Json& number, const std::string& number_path) {
+        if (key == "maxBufferBytes") {
+          gpu.max_buffer_bytes = checker.ExpectInteger(number, number_path, 1, uint64_t{1} << 40)
+                                     .value_or(gpu.max_buffer_bytes);
+        } else {
+          gpu.max_dispatch_ms = static_cast<uint32_t>(
+              checker.ExpectInteger(number, number_path, 1, 600000).value_or(gpu.max_dispatch_ms));
+        }
+      });
+  return gpu;
+}
+
 CapabilitySet CheckCapabilities(Checker& checker, const Json& value, const std::string& path,
                                 bool for_policy) {
   CapabilitySet capabilities;
   if (!checker.ExpectObject(value, path)) return capabilities;
+  auto check_host = [](const std::string& text) -> std::expected<std::string, std::string> {
+    std::expected<std::string, std::string> normalized = NormalizeHostPattern(text);
+    if (normalized) return normalized;
+    return std::unexpected("invalid host pattern " + QuoteJson(text) + ": " + normalized.error());
+  };
+  auto check_actor = [&](const std::string& text) -> std::expected<std::string, std::string> {
+    std::expected<std::string, std::string> checked = CheckActorPattern(text, for_policy);
+    if (checked) return checked;
+    return std::unexpected("invalid actor pattern " + QuoteJson(text) + ": " + checked.error());
+  };
+  auto check_device = [](const std::string& text) -> std::expected<std::string, std::string> {
+    if (!text.empty()) return text;
+    return std::unexpected("expected a non-empty device name, got \"\"");
+  };
   checker.Members(
       value, path, {"fetch", "timers", "actors", "gpu", "camera"}, "capability",
       [&](std::string_view key, const Json& member, const std::string& member_path) {
         if (key == "fetch") {
-          if (!checker.ExpectObject(member, member_path,
-                                    "an object such as {\"allow\": [\"api.example.com\"]}")) {
-            return;
-          }
-          bool has_allow = false;
-          checker.Members(
-              member, member_path, {"allow"}, "key",
-              [&](std::string_view, const Json& allow, const std::string& allow_path) {
-                has_allow = true;
-                auto patterns = CheckStringList(
-                    checker, allow, allow_path, "an array of host patterns", member_path,
-                    [](const std::string& text) -> std::expected<std::string, std::string> {
-                      auto normalized = NormalizeHostPattern(text);
-                      if (normalized) return normalized;
-                      return std::unexpected("invalid host pattern " + QuoteJson(text) + ": " +
-                                             normalized.error());
-                    });
-                if (patterns) capabilities.fetch = FetchCapability{std::move(*patterns)};
-              });
-          if (!has_allow) {
-            checker.Error(Member(member_path, "allow"),
-                          "missing required key; expected an array of host patterns such as "
-                          "[\"api.example.com\"]");
+          if (auto allow =
+                  CheckListCapability(checker, member, member_path, "allow", "host patterns",
+                                      "[\"api.example.com\"]", check_host)) {
+            capabilities.fetch = FetchCapability{std::move(*allow)};
           }
         } else if (key == "timers") {
           capabilities.timers = checker.ExpectBoolean(member, member_path).value_or(false);
         } else if (key == "actors") {
-          if (!checker.ExpectObject(member, member_path,
-                                    "an object such as {\"allow\": [\"Cart\", \"inventory/*\"]}")) {
-            return;
-          }
-          bool has_allow = false;
-          checker.Members(
-              member, member_path, {"allow"}, "key",
-              [&](std::string_view, const Json& allow, const std::string& allow_path) {
-                has_allow = true;
-                auto patterns = CheckStringList(
-                    checker, allow, allow_path, "an array of actor patterns", member_path,
-                    [&](const std::string& text) -> std::expected<std::string, std::string> {
-                      auto checked = CheckActorPattern(text, for_policy);
-                      if (checked) return checked;
-                      return std::unexpected("invalid actor pattern " + QuoteJson(text) + ": " +
-                                             checked.error());
-                    });
-                if (patterns) {
-                  capabilities.actors = ActorsCapability{std::move(*patterns)};
-                }
-              });
-          if (!has_allow) {
-            checker.Error(Member(member_path, "allow"),
-                          "missing required key; expected an array of actor patterns such as "
-                          "[\"Cart\", \"inventory/*\"]");
+          if (auto allow =
+                  CheckListCapability(checker, member, member_path, "allow", "actor patterns",
+                                      "[\"Cart\", \"inventory/*\"]", check_actor)) {
+            capabilities.actors = ActorsCapability{std::move(*allow)};
           }
         } else if (key == "gpu") {
-          if (!checker.ExpectObject(member, member_path, "an object ({} for the defaults)")) return;
-          GpuCapability gpu;
-          checker.Members(
-              member, member_path, {"maxBufferBytes", "maxDispatchMs"}, "key",
-              [&](std::string_view gpu_key, const Json& number, const std::string& number_path) {
-                if (gpu_key == "maxBufferBytes") {
-                  gpu.max_buffer_bytes =
-                      checker.ExpectInteger(number, number_path, 1, uint64_t{1} << 40)
-                          .value_or(gpu.max_buffer_bytes);
-                } else {
-                  gpu.max_dispatch_ms =
-                      static_cast<uint32_t>(checker.ExpectInteger(number, number_path, 1, 600000)
-                                                .value_or(gpu.max_dispatch_ms));
-                }
-              });
-          capabilities.gpu = gpu;
+          capabilities.gpu = CheckGpu(checker, member, member_path);
         } else if (key == "camera") {
-          if (!checker.ExpectObject(member, member_path,
-                                    "an object such as {\"devices\": [\"default\"]}")) {
-            return;
-          }
-          bool has_devices = false;
-          checker.Members(
-              member, member_path, {"devices"}, "key",
-              [&](std::string_view, const Json& devices, const std::string& devices_path) {
-                has_devices = true;
-                auto names = CheckStringList(
-                    checker, devices, devices_path, "an array of device names", member_path,
-                    [](const std::string& text) -> std::expected<std::string, std::string> {
-                      if (!text.empty()) return text;
-                      return std::unexpected("expected a non-empty device name, got \"\"");
-                    });
-                if (names) capabilities.camera = CameraCapability{std::move(*names)};
-              });
-          if (!has_devices) {
-            checker.Error(Member(member_path, "devices"),
-                          "missing required key; expected an array of device names such as "
-                          "[\"default\"]");
+          if (auto devices = CheckListCapability(checker, member, member_path, "devices",
+                                                 "device names", "[\"default\"]", check_device)) {
+            capabilities.camera = CameraCapability{std::move(*devices)};
           }
         }
       });

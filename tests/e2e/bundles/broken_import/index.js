@@ -1,0 +1,2 @@
+import { helper } from "./missing.js";
+export default { fetch() { return new Response(helper()) } };

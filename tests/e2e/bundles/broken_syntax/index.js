@@ -1,0 +1,4 @@
+export default {
+  fetch() { return new Response("x") }
+  oops here
+};

@@ -1,0 +1,2 @@
+import "../hostile/index.js";
+export default { fetch() { return new Response("x") } };

@@ -1,0 +1,98 @@
+"""`mar check`, `mar run` errors, module loading and graceful shutdown, through the real binary."""
+import os
+import signal
+import unittest
+
+from marlib import BUNDLES, SRC, Node, mar, main
+
+
+class CheckTest(unittest.TestCase):
+    def test_version_and_help(self):
+        self.assertRegex(mar("--version").stdout, r"^mar \d+\.\d+\.\d+ \(V8 10\.2")
+        help_text = mar("--help").stdout
+        for word in ("run", "check"):
+            self.assertIn(word, help_text)
+
+    def test_check_ok(self):
+        result = mar("check", os.path.join(SRC, "examples/hello"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("ok: hello", result.stdout)
+
+    def test_check_syntax_error_has_position(self):
+        result = mar("check", os.path.join(BUNDLES, "broken_syntax"))
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stderr, r"broken_syntax/index\.js:3:\d+: SyntaxError: ")
+
+    def test_check_missing_import(self):
+        result = mar("check", os.path.join(BUNDLES, "broken_import"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('broken_import/index.js:1:24: cannot import "./missing.js": file not found', result.stderr)
+
+    def test_check_import_escaping_bundle(self):
+        result = mar("check", os.path.join(BUNDLES, "escape"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('cannot import "../hostile/index.js": it points outside the bundle directory', result.stderr)
+
+    def test_check_missing_path_and_manifest(self):
+        self.assertIn("no such file or directory", mar("check", "/nonexistent/bundle").stderr)
+        result = mar("check", os.path.join(BUNDLES))  # a directory without mar.json
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("mar.json: not found", result.stderr)
+
+    def test_run_reports_evaluation_error_with_location(self):
+        result = mar("run", os.path.join(BUNDLES, "throws"), "--listen", "127.0.0.1:0")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("evaluating", result.stderr)
+        self.assertRegex(result.stderr, r"throws/index\.js:2:\d+: TypeError: Cannot set properties of undefined")
+
+    def test_run_bad_listen(self):
+        result = mar("run", os.path.join(SRC, "examples/hello"), "--listen", "nonsense")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--listen: expected HOST:PORT", result.stderr)
+
+
+class ModulesTest(unittest.TestCase):
+    def test_static_and_dynamic_imports(self):
+        with Node(os.path.join(BUNDLES, "multi")) as node:
+            self.assertEqual(node.get("/")[2], b"hi multi 9")
+            self.assertEqual(node.get("/dynamic")[2], b"49")
+            self.assertIn(b'TypeError: cannot import "./lib/nope.js": file not found', node.get("/dynamic-missing")[2])
+            self.assertIn(b"bare specifiers are not supported", node.get("/dynamic-bare")[2])
+
+    def test_denied_capabilities_name_the_manifest_key(self):
+        with Node(os.path.join(BUNDLES, "multi")) as node:
+            body = node.get("/caps")[2].decode()
+            self.assertIn('setTimeout() is not allowed for this bundle: set "capabilities.timers": true in mar.json', body)
+            self.assertIn('capability "gpu" is not granted to this bundle; add "capabilities.gpu" to mar.json', body)
+
+    def test_single_file_bundle(self):
+        with Node(os.path.join(BUNDLES, "multi/lib/greet.js")) as node:
+            status, _, body = node.get("/")
+            self.assertEqual(status, 500)  # no default export with fetch()
+            self.assertIn(b"incident", body)
+        
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_and_sigint_exit_zero(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with Node(os.path.join(SRC, "examples/hello")) as node:
+                self.assertEqual(node.get("/")[0], 200)
+                self.assertEqual(node.stop(sig), 0)
+                self.assertIn('"stopped"', node.logs())
+
+    def test_in_flight_request_finishes_during_shutdown(self):
+        import threading
+        with Node(os.path.join(BUNDLES, "slow")) as node:
+            result = {}
+            thread = threading.Thread(target=lambda: result.update(r=node.get("/slow")))
+            thread.start()
+            import time
+            time.sleep(0.2)
+            node.proc.send_signal(signal.SIGTERM)
+            thread.join(10)
+            self.assertEqual(result["r"][0], 200)
+            self.assertEqual(result["r"][2], b"done after 500 ms")
+            self.assertEqual(node.proc.wait(10), 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Hostile code: each attack ends its event or its isolate with a clear logged error; the node
+never aborts and keeps serving."""
+import os
+import unittest
+
+from marlib import BUNDLES, Node, main
+
+ATTACKS = {
+    # path: (expected status, text expected in the logs)
+    "/loop": (503, "exceeded its CPU time limit"),
+    "/recursion": (500, "RangeError: Maximum call stack size exceeded"),
+    "/array": (503, "exceeded its memory limit"),
+    "/alloc1g": (500, "RangeError: Invalid string length"),
+    "/alloc1g-array": (503, "exceeded its memory limit"),
+    "/buffers2g": (500, "RangeError: Array buffer allocation failed"),
+    "/fill": (503, "exceeded its memory limit"),
+    "/promise-loop": (503, "exceeded its CPU time limit"),
+}
+
+
+class HostileTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.node = Node(os.path.join(BUNDLES, "hostile"), "--shards", "1").__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.node.stop()
+        cls.node.__exit__(None, None, None)
+        assert code == 0, f"node exited with {code}"
+
+    def check_attack(self, path):
+        status, expected_log = ATTACKS[path]
+        got, _, body = self.node.get(path, timeout=120)
+        self.assertEqual(got, status, body)
+        self.assertIn(b"incident", body)
+        self.assertIn(expected_log, self.node.logs())
+        self.assertIsNone(self.node.proc.poll(), "the node died")
+        ok_status, _, ok_body = self.node.get("/ok")
+        self.assertEqual(ok_status, 200)
+        self.assertTrue(ok_body.startswith(b"ok "))
+
+    def test_infinite_loop(self):
+        self.check_attack("/loop")
+
+    def test_deep_recursion(self):
+        self.check_attack("/recursion")
+
+    def test_unbounded_array(self):
+        self.check_attack("/array")
+
+    def test_single_1gb_string(self):
+        self.check_attack("/alloc1g")
+
+    def test_single_1gb_array(self):
+        self.check_attack("/alloc1g-array")
+
+    def test_2gb_of_array_buffers(self):
+        self.check_attack("/buffers2g")
+
+    def test_array_fill(self):
+        self.check_attack("/fill")
+
+    def test_promise_loop_that_never_yields(self):
+        self.check_attack("/promise-loop")
+
+    def test_runaway_timer_is_stopped(self):
+        status, _, body = self.node.get("/timer-loop")
+        self.assertEqual(status, 200)
+        import time
+        deadline = time.time() + 10
+        while "exceeded its CPU time limit" not in self.node.logs() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.node.get("/ok")[0], 200)
+
+    def test_unhandled_rejection_is_logged(self):
+        self.assertEqual(self.node.get("/unhandled")[0], 200)
+        self.assertIn("Uncaught (in promise) Error: nobody listens", self.node.logs())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The hello example over real HTTP clients (curl and http.client)."""
+import os
+import subprocess
+import unittest
+
+from marlib import SRC, Node, main
+
+
+class HelloTest(unittest.TestCase):
+    def test_curl_hello_and_json(self):
+        with Node(os.path.join(SRC, "examples/hello")) as node:
+            out = subprocess.run(["curl", "-s", "-i", node.url + "/"], capture_output=True, text=True).stdout
+            self.assertIn("HTTP/1.1 200 OK", out)
+            self.assertIn("hello from mar", out)
+            status, headers, body = node.get("/json")
+            self.assertEqual(status, 200)
+            self.assertEqual(headers.get("content-type"), "application/json")
+            self.assertEqual(body, b'{"greeting":"hello","path":"/json","method":"GET"}')
+
+    def test_keep_alive_reuses_connection(self):
+        import http.client
+        with Node(os.path.join(SRC, "examples/hello")) as node:
+            conn = http.client.HTTPConnection(node.host, node.port, timeout=10)
+            for _ in range(20):
+                conn.request("GET", "/")
+                response = conn.getresponse()
+                self.assertEqual(response.read(), b"hello from mar\n")
+            conn.close()
+
+    def test_malformed_request_gets_400(self):
+        import socket
+        with Node(os.path.join(SRC, "examples/hello")) as node:
+            with socket.create_connection((node.host, node.port), timeout=10) as sock:
+                sock.sendall(b"NOT A REQUEST\r\n\r\n")
+                self.assertTrue(sock.recv(4096).startswith(b"HTTP/1.1 400"))
+            with socket.create_connection((node.host, node.port), timeout=10) as sock:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+                self.assertTrue(sock.recv(4096).startswith(b"HTTP/1.1 431"))
+            self.assertEqual(node.get("/")[0], 200)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+import { assert, assertEquals, assertThrows } from "./assert.js";
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const tests = {
+  "timers fire in deadline order, ties in scheduling order": async () => {
+    const order = [];
+    setTimeout(() => order.push("b"), 20);
+    setTimeout(() => order.push("a"), 5);
+    setTimeout(() => order.push("c1"), 20);
+    setTimeout(() => order.push("zero"), 0);
+    await sleep(40);
+    assertEquals(order, ["zero", "a", "b", "c1"]);
+  },
+  "microtasks run between timer callbacks": async () => {
+    const order = [];
+    setTimeout(() => { order.push("t1"); Promise.resolve().then(() => order.push("m1")); }, 0);
+    setTimeout(() => order.push("t2"), 0);
+    await sleep(10);
+    assertEquals(order, ["t1", "m1", "t2"]);
+  },
+  "clearTimeout cancels, clearInterval stops": async () => {
+    let fired = false;
+    const id = setTimeout(() => { fired = true; }, 5);
+    clearTimeout(id);
+    let ticks = 0;
+    const interval = setInterval(() => { if (++ticks === 3) clearInterval(interval); }, 2);
+    await sleep(40);
+    assertEquals(fired, false);
+    assertEquals(ticks, 3);
+  },
+  "arguments are passed and ids are positive integers": async () => {
+    let got;
+    const id = setTimeout((a, b) => { got = [a, b]; }, 0, 1, "x");
+    assert(Number.isInteger(id) && id > 0);
+    await sleep(5);
+    assertEquals(got, [1, "x"]);
+  },
+  "a throwing callback does not stop later timers": async () => {
+    let ran = false;
+    setTimeout(() => { throw new Error("boom"); }, 0);
+    setTimeout(() => { ran = true; }, 0);
+    await sleep(5);
+    assert(ran);
+  },
+  "string callbacks are refused": () => {
+    assertThrows(() => setTimeout("1+1", 0), TypeError, "code generation from strings");
+  },
+  "queueMicrotask runs before timers": async () => {
+    const order = [];
+    setTimeout(() => order.push("timer"), 0);
+    queueMicrotask(() => order.push("micro"));
+    await sleep(5);
+    assertEquals(order, ["micro", "timer"]);
+    assertThrows(() => queueMicrotask(1), TypeError);
+  },
+  "eval and new Function are disabled": () => {
+    assertThrows(() => eval("1"), EvalError);
+    assertThrows(() => new Function("return 1"), EvalError);
+  },
+  "URL and URLSearchParams follow WHATWG": () => {
+    const url = new URL("../b?x=1#h", "https://EXAMPLE.com:443/a/c");
+    assertEquals(url.href, "https://example.com/b?x=1#h");
+    assertEquals(url.searchParams.get("x"), "1");
+    assertEquals(new URL("http://münchen.de/").hostname, "xn--mnchen-3ya.de");
+    assertThrows(() => new URL("not a url"), TypeError);
+    const params = new URLSearchParams("a=1&b=2&a=3");
+    assertEquals(params.getAll("a"), ["1", "3"]);
+    params.sort();
+    assertEquals(params.toString(), "a=1&a=3&b=2");
+  },
+};
