@@ -17,9 +17,9 @@
 //   headersAppendTrusted(h, n, v)    append without validation or guard check (lower-case n)
 //   headersContains(headers, lname) / headersGet(headers, lname)  lookups by a lower-case name
 //   headersSetImmutable(headers)     switch the guard to "immutable"
+//   headersPairs(headers)            the sorted and combined [name, value] pairs iteration shows
 //   normalizeHeaderValue / isValidHeaderName / toByteString   validation helpers
 
-const kTokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // A header value as the Fetch Standard allows it, already normalized: no leading or trailing HTTP
 // whitespace (tab, LF, CR, space), no NUL, LF or CR anywhere, and Latin-1 only (a ByteString).
 const kValidValueRe = /^(?:[^\0\t\n\r \u0100-\uffff](?:[^\0\n\r\u0100-\uffff]*[^\0\n\r\t \u0100-\uffff])?)?$/;
@@ -42,21 +42,44 @@ function toByteString(value, what) {
   return string;
 }
 
+// tchar of RFC 9110 by code unit; header names are short, and a table walk beats a RegExp call.
+const kTokenChars = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") kTokenChars[c.charCodeAt(0)] = 1;
+
 function isValidHeaderName(name) {
-  return kTokenRe.test(name);
+  const length = name.length;
+  if (length === 0) return false;
+  for (let i = 0; i < length; i++) {
+    const code = name.charCodeAt(i);
+    if (code >= 128 || kTokenChars[code] === 0) return false;
+  }
+  return true;
 }
 
 // Converts `name` to a lower-cased, valid header name or throws a precise TypeError.
 function checkName(name) {
   const string = typeof name === "string" ? name : `${name}`;
-  if (!kTokenRe.test(string)) throw new TypeError(`Invalid header name: ${quote(string)}`);
+  if (!isValidHeaderName(string)) throw new TypeError(`Invalid header name: ${quote(string)}`);
   return string.toLowerCase();
+}
+
+// Whether `value` is already a normalized, valid header value (see kValidValueRe), for the
+// common short values without a RegExp call.
+function isNormalizedValue(value) {
+  const length = value.length;
+  if (length > 256) return kValidValueRe.test(value);
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code > 0xff || code === 0 || code === 10 || code === 13) return false;
+    if ((code === 9 || code === 32) && (i === 0 || i === length - 1)) return false;
+  }
+  return true;
 }
 
 // Converts `value` to a normalized, valid header value or throws a precise TypeError.
 function normalizeHeaderValue(value, lowerName) {
   let string = typeof value === "string" ? value : `${value}`;
-  if (kValidValueRe.test(string)) return string;
+  if (isNormalizedValue(string)) return string;
   string = toByteString(string, `The value of header ${quote(lowerName)}`);
   string = string.replace(kLeadingWhitespaceRe, "").replace(kTrailingWhitespaceRe, "");
   if (kForbiddenValueCharRe.test(string)) {
@@ -138,13 +161,15 @@ class Headers {
       }
       return;
     }
-    // record<ByteString, ByteString>: own enumerable keys in property order.
-    for (const key of Reflect.ownKeys(init)) {
-      const descriptor = Reflect.getOwnPropertyDescriptor(init, key);
-      if (descriptor === undefined || !descriptor.enumerable) continue;
-      if (typeof key === "symbol") throw new TypeError("Headers constructor: header names cannot be Symbols");
-      headers.#append(key, init[key]);
+    // record<ByteString, ByteString>: own enumerable keys in property order. Object.keys gives
+    // exactly the string ones; an enumerable Symbol key cannot convert to a ByteString.
+    for (const symbol of Object.getOwnPropertySymbols(init)) {
+      if (Object.prototype.propertyIsEnumerable.call(init, symbol)) {
+        throw new TypeError("Headers constructor: header names cannot be Symbols");
+      }
     }
+    const keys = Object.keys(init);
+    for (let i = 0; i < keys.length; i++) headers.#append(keys[i], init[keys[i]]);
   }
 
   #append(name, value) {

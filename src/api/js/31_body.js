@@ -38,11 +38,14 @@ function tagOf(value) {
   return Object.prototype.toString.call(value).slice(8, -1);
 }
 
+const kArrayBufferSlice = ArrayBuffer.prototype.slice;
+
 // WebIDL "get a copy of the bytes held by the buffer source"; a detached buffer holds no bytes.
-function copyBytes(value) {
-  if (value instanceof ArrayBuffer) {
-    return value.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(value.slice(0));
-  }
+function copyArrayBuffer(buffer) {
+  return buffer.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(kArrayBufferSlice.call(buffer, 0));
+}
+
+function copyView(value) {
   const length = value.byteLength;
   const copy = new Uint8Array(length);
   if (length !== 0) copy.set(new Uint8Array(value.buffer, value.byteOffset, length));
@@ -60,8 +63,11 @@ function unsupportedBodyType(tag) {
 function extractBody(value) {
   if (typeof value === "string") return { source: toUSVString(value), type: kTextPlain };
   if (typeof value === "object" || typeof value === "function") {
-    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return { source: copyBytes(value), type: null };
+    if (value instanceof ArrayBuffer) return { source: copyArrayBuffer(value), type: null };
+    if (ArrayBuffer.isView(value)) return { source: copyView(value), type: null };
     const tag = tagOf(value);
+    // An ArrayBuffer from another context (instanceof fails there); slice() checks it is one.
+    if (tag === "ArrayBuffer") return { source: copyArrayBuffer(value), type: null };
     if (tag === "URLSearchParams" && value instanceof global.URLSearchParams) {
       return { source: toUSVString(value.toString()), type: kFormUrlEncoded };
     }

@@ -65,11 +65,13 @@ function testScript(file) {
   return `(function () { ${assertSource}\n${source}\nreturn tests; })()`;
 }
 
-async function runInVm() {
+// A fresh bare V8 context with the fetch built-ins loaded; returns the context's global object
+// and the `internal` object the built-ins filled.
+function makeContextFactory() {
   const bundle = urlBundle();
   const scripts = builtinFiles.map((file) => new vm.Script(builtinScript(file), { filename: file }));
   const bundleScript = bundle && new vm.Script(bundle, { filename: "url_bundle.js" });
-  const newContext = () => {
+  return () => {
     const context = vm.createContext({});
     if (bundleScript) bundleScript.runInContext(context);
     else vm.runInContext("globalThis", context).__hostUrl = { URL: require("url").URL, URLSearchParams: require("url").URLSearchParams };
@@ -77,8 +79,12 @@ async function runInVm() {
     const native = {};
     const internal = {};
     for (const script of scripts) script.runInContext(context)(native, internal, global);
-    return context;
+    return { context, global, internal };
   };
+}
+
+async function runInVm() {
+  const newContext = (() => { const make = makeContextFactory(); return () => make().context; })();
   let passed = 0;
   let failed = 0;
   for (const file of testFiles) {
@@ -114,12 +120,25 @@ function v8Shell() {
   return binary;
 }
 
-function runInV8() {
+// A script for the V8 shell that loads the built-ins into its one context, then runs `body`
+// (which sees `internal` as globalThis.__internal).
+function v8Script(body) {
   const bundle = urlBundle();
   if (!bundle) throw new Error("--v8 needs the whatwg-url bundle: run scripts/setup.sh (js/node_modules)");
   let script = `${bundle}\n;(function () {\nconst native = {}, internal = {}, global = globalThis;\n`;
   for (const file of builtinFiles) script += `${builtinScript(file)}(native, internal, global);\n`;
-  script += "})();\n";
+  script += "globalThis.__internal = internal;\n})();\n";
+  return script + body;
+}
+
+function runScriptInV8(script) {
+  const out = path.join(buildDir, "v8_bundle.js");
+  fs.writeFileSync(out, script);
+  return spawnSync(v8Shell(), [out], { stdio: "inherit" }).status ?? 1;
+}
+
+function runInV8() {
+  let script = "";
   script += `const __files = [];\n`;
   for (const file of testFiles) script += `__files.push([${JSON.stringify(path.basename(file))}, ${testScript(file)}]);\n`;
   script += `
@@ -136,11 +155,9 @@ function runInV8() {
   globalThis.__exitCode = failed === 0 ? 0 : 1;
 })().catch((error) => { print("runner error: " + error.stack); globalThis.__exitCode = 2; });
 `;
-  const out = path.join(buildDir, "v8_bundle.js");
-  fs.writeFileSync(out, script);
-  const result = spawnSync(v8Shell(), [out], { stdio: "inherit" });
-  process.exitCode = result.status ?? 1;
+  process.exitCode = runScriptInV8(v8Script(script));
 }
 
-if (useV8) runInV8();
+if (require.main !== module) module.exports = { makeContextFactory, v8Script, runScriptInV8 };
+else if (useV8) runInV8();
 else runInVm().catch((error) => { console.error(error); process.exitCode = 2; });
