@@ -297,6 +297,10 @@ void Realm::TrackRejection(v8::PromiseRejectMessage& message) {
   }
 }
 
+void Realm::ForgetRejection(v8::Local<v8::Promise> promise) {
+  std::erase_if(unhandled_rejections_, [&](auto& entry) { return entry.first.Get(isolate_) == promise; });
+}
+
 void Realm::ReportUnhandledRejections() {
   if (unhandled_rejections_.empty()) return;
   auto pending = std::move(unhandled_rejections_);

@@ -79,6 +79,8 @@ class Realm {
   // Reports (and forgets) rejected promises that got no handler by the end of an event.
   void ReportUnhandledRejections();
   void TrackRejection(v8::PromiseRejectMessage& message);
+  // Stops tracking a rejection the host handles itself (e.g. a failed module evaluation).
+  void ForgetRejection(v8::Local<v8::Promise> promise);
 
  private:
   Realm(v8::Isolate* isolate, RealmHost& host);

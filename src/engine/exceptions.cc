@@ -25,13 +25,24 @@ ExceptionReport DescribeException(v8::Isolate* isolate, v8::Local<v8::Context> c
     v8::Local<v8::String> string;
     text = "Uncaught " + (exception->ToString(context).ToLocal(&string) ? ToUtf8(isolate, string) : "value");
   }
-  if (!message.IsEmpty()) {
+  if (!message.IsEmpty() && message->GetScriptResourceName()->IsString()) {
     std::string resource = ToUtf8(isolate, message->GetScriptResourceName());
     int line = message->GetLineNumber(context).FromMaybe(0);
     int column = message->GetStartColumn(context).FromMaybe(0) + 1;
     report.summary = resource + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + text;
   } else {
+    // No message (e.g. a rejection value): take the location from the first stack frame.
     report.summary = text;
+    auto frame = report.stack.find("\n    at ");
+    if (frame != std::string::npos) {
+      auto end = report.stack.find('\n', frame + 1);
+      std::string line = report.stack.substr(frame + 8, end == std::string::npos ? std::string::npos : end - frame - 8);
+      if (line.ends_with(")") && line.find(" (") != std::string::npos) {
+        line = line.substr(line.rfind(" (") + 2);
+        line.pop_back();
+      }
+      if (!line.empty() && line.find(':') != std::string::npos) report.summary = line + ": " + text;
+    }
   }
   // The stack's first line repeats the summary's text; keep only the frames.
   if (!report.stack.empty()) {

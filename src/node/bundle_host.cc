@@ -112,6 +112,8 @@ Result<void> BundleHost::Boot() {
       return;
     }
     evaluation.Reset(isolate, result.As<v8::Promise>());
+    result.As<v8::Promise>()->MarkAsHandled();  // failures are reported by Boot, not as unhandled
+    realm_->ForgetRejection(result.As<v8::Promise>());
   });
   if (!completed) {
     return Fail(display_main + ": top-level code " + engine::TerminationReasonText(isolate_->termination_reason()));

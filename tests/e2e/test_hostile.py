@@ -75,7 +75,7 @@ class HostileTest(unittest.TestCase):
 
     def test_unhandled_rejection_is_logged(self):
         self.assertEqual(self.node.get("/unhandled")[0], 200)
-        self.assertIn("Uncaught (in promise) Error: nobody listens", self.node.logs())
+        self.assertRegex(self.node.logs(), r"Uncaught \(in promise\) [^\"]*index\.js:13:\d+: Error: nobody listens")
 
 
 if __name__ == "__main__":

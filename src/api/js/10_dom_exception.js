@@ -135,7 +135,7 @@ const webidl = {
   configureInterface(klass) {
     for (const target of [klass.prototype, klass]) {
       for (const key of Reflect.ownKeys(target)) {
-        if (key === "constructor" || key === "prototype" || key === "length" || key === "name") continue;
+        if (target === klass ? key === "prototype" || key === "length" || key === "name" : key === "constructor") continue;
         const descriptor = Object.getOwnPropertyDescriptor(target, key);
         if (descriptor.configurable && (typeof descriptor.value === "function" || descriptor.get || descriptor.set)) {
           Object.defineProperty(target, key, { enumerable: true });

@@ -520,10 +520,19 @@ function formatRaw(ctx, value, recurseTimes, typedArray) {
   } else {
     keys = getKeys(value, ctx.showHidden);
     braces = ["{", "}"];
-    const fields = internal.inspectFieldsOf(value);
-    if (fields !== undefined && typeof value !== "function" && !isError(value)) {
-      // A built-in platform object: show its registered fields instead of its (private) state.
-      fieldsSource = fields(value);
+    // A built-in platform object shows its registered fields instead of its (private) state. The
+    // fields function throws for a non-instance that merely inherits from one (a subclass prototype).
+    let platformFields;
+    if (typeof value !== "function" && !isError(value)) {
+      const fields = internal.inspectFieldsOf(value);
+      try {
+        platformFields = fields === undefined ? undefined : fields(value);
+      } catch {
+        platformFields = undefined;
+      }
+    }
+    if (platformFields !== undefined) {
+      fieldsSource = platformFields;
       keys = Object.keys(fieldsSource);
       braces[0] = `${getPrefix(constructor, tag, "Object")}{`;
       if (keys.length === 0) return `${braces[0]}}`;
@@ -674,6 +683,16 @@ function hasBuiltInToString(value) {
   return true;
 }
 
+// %parseInt%/%parseFloat% as the Console Standard says, but a log line never fails on a value
+// that cannot become a string (a symbol, a null-prototype object): it prints NaN.
+function convertOrNaN(parse, argument) {
+  try {
+    return parse(argument, 10);
+  } catch {
+    return NaN;
+  }
+}
+
 function formatSubstitution(specifier, argument) {
   switch (specifier) {
     case "s":
@@ -681,17 +700,19 @@ function formatSubstitution(specifier, argument) {
       if (typeof argument === "bigint") return `${argument}n`;
       if (typeof argument === "symbol") return SymbolToString.call(argument);
       if (argument === null || (typeof argument !== "object" && typeof argument !== "function") || !hasBuiltInToString(argument)) {
-        return String(argument);
+        try {
+          return String(argument);
+        } catch {
+          // e.g. a boxed Symbol, whose toString cannot make a string: inspect it instead
+        }
       }
       return inspect(argument, { depth: 0 });
     case "d":
     case "i":
       if (typeof argument === "bigint") return `${argument}n`;
-      if (typeof argument === "symbol") return "NaN";
-      return formatNumber(Number.parseInt(argument, 10));
+      return formatNumber(convertOrNaN(Number.parseInt, argument));
     case "f":
-      if (typeof argument === "symbol") return "NaN";
-      return formatNumber(Number.parseFloat(argument));
+      return formatNumber(convertOrNaN(Number.parseFloat, argument));
     case "j":
       return stringifyJSON(argument);
     case "o":

@@ -360,6 +360,17 @@ Object.defineProperty(Headers.prototype, Symbol.iterator, {
   value: Headers.prototype.entries, writable: true, configurable: true, enumerable: false,
 });
 internal.brand(Headers);
+// console.log shows the headers as iteration lists them, set-cookie values as an array.
+internal.setInspectFields?.(Headers, (headers) => {
+  const fields = {};
+  const cookies = internal.headersPairs(headers).filter((pair) => pair[0] === "set-cookie").map((pair) => pair[1]);
+  for (const [name, value] of internal.headersPairs(headers)) {
+    // defineProperty, since "__proto__" is a valid header name.
+    const shown = name === "set-cookie" ? cookies : value;
+    Object.defineProperty(fields, name, { value: shown, writable: true, enumerable: true, configurable: true });
+  }
+  return fields;
+});
 
 internal.Headers = Headers;
 internal.toByteString = toByteString;

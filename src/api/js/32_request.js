@@ -73,15 +73,16 @@ function parseRequestUrl(input) {
   return url.href;
 }
 
-function signalClass() {
-  return internal.AbortSignal ?? global.AbortSignal;
+// 12_abort.js provides internal.isAbortSignal and internal.newAbortSignal; the fall-backs keep
+// this file usable on its own (tests/js/dev_fetch).
+function isAbortSignal(value) {
+  if (internal.isAbortSignal !== undefined) return internal.isAbortSignal(value);
+  return value instanceof (internal.AbortSignal ?? global.AbortSignal);
 }
 
-const kAbortControllerAtLoad = typeof global.AbortController === "function" ? global.AbortController : undefined;
-
 function neverAbortingSignal() {
-  const Controller = kAbortControllerAtLoad ?? internal.AbortController ?? global.AbortController;
-  return new Controller().signal;
+  if (internal.newAbortSignal !== undefined) return internal.newAbortSignal();
+  return new (internal.AbortController ?? global.AbortController)().signal;
 }
 
 class Request {
@@ -149,7 +150,7 @@ class Request {
         this.#redirect = mode;
       }
       if (signal !== undefined) {
-        if (signal !== null && !(signal instanceof signalClass())) {
+        if (signal !== null && !isAbortSignal(signal)) {
           throw new TypeError("Request constructor: signal must be an AbortSignal or null");
         }
         this.#signal = signal;
@@ -300,6 +301,14 @@ class Request {
 }
 
 internal.brand(Request);
+// What console.log shows of a Request (its state is private).
+internal.setInspectFields?.(Request, (request) => ({
+  method: request.method,
+  url: request.url,
+  headers: request.headers,
+  redirect: request.redirect,
+  bodyUsed: request.bodyUsed,
+}));
 internal.Request = Request;
 internal.normalizeMethod = normalizeMethod;
 internal.defineGlobal("Request", Request);

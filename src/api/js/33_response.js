@@ -13,9 +13,9 @@
 //       for the HTTP server: headers a fresh flat [name, value, ...] array in insertion order with
 //       lower-case names, each set-cookie its own pair, values Latin-1 strings (ByteStrings: write
 //       each code unit as one byte); body null | string (send UTF-8) | Uint8Array. statusText is
-//       "" unless user code gave one (send the standard reason phrase then). status 0 means a
-//       Response.error(), a network error. Marks the body used; throws a TypeError for a
-//       non-Response or a body already read.
+//       "" unless user code gave one (send the standard reason phrase then). Marks the body
+//       used; throws a TypeError for a non-Response, a Response.error() (a network error, which
+//       has no HTTP form) or a body already read.
 //   newResponse(status, statusText, headerPairs, body, url = "", redirected = false) -> Response
 //       for fetch(): a Response with immutable headers taken from a flat, already valid header
 //       list (ownership passes), body null | Uint8Array (owned) | string; no status checks
@@ -240,6 +240,10 @@ class Response {
       if (!Response.#isResponse(response)) {
         throw new TypeError(`Expected a Response, got ${describe(response)}`);
       }
+      if (response.#type === "error") {
+        // As Deno does: a network error has no HTTP form (status 0 is not a status line).
+        throw new TypeError("Response.error() is a network error and cannot be sent as an HTTP response");
+      }
       if (response.#used) throw internal.bodyUsedError();
       const body = response.#body;
       if (body !== null) response.#used = true;
@@ -267,5 +271,16 @@ class Response {
 }
 
 internal.brand(Response);
+// What console.log shows of a Response (its state is private).
+internal.setInspectFields?.(Response, (response) => ({
+  status: response.status,
+  statusText: response.statusText,
+  ok: response.ok,
+  type: response.type,
+  url: response.url,
+  redirected: response.redirected,
+  headers: response.headers,
+  bodyUsed: response.bodyUsed,
+}));
 internal.Response = Response;
 internal.defineGlobal("Response", Response);

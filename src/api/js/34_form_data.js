@@ -171,6 +171,22 @@ Object.defineProperty(FormData.prototype, Symbol.iterator, {
   value: FormData.prototype.entries, writable: true, configurable: true, enumerable: false,
 });
 internal.brand(FormData);
+// console.log shows the entries, a repeated name's values as an array.
+internal.setInspectFields?.(FormData, (formData) => {
+  const values = new Map();
+  const entries = internal.formDataEntries(formData);
+  for (let i = 0; i < entries.length; i += 2) {
+    if (values.has(entries[i])) values.get(entries[i]).push(entries[i + 1]);
+    else values.set(entries[i], [entries[i + 1]]);
+  }
+  const fields = {};
+  for (const [name, list] of values) {
+    // defineProperty, since an entry may be called "__proto__".
+    const shown = list.length === 1 ? list[0] : list;
+    Object.defineProperty(fields, name, { value: shown, writable: true, enumerable: true, configurable: true });
+  }
+  return fields;
+});
 
 // --- multipart/form-data serialization (HTML "multipart/form-data encoding algorithm") ---
 

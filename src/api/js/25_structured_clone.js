@@ -1,0 +1,41 @@
+// structuredClone (HTML). The copy is made by native.structuredClone (V8's ValueSerializer);
+// this file converts arguments, refuses transfer (not supported yet), handles the built-in
+// platform objects V8 cannot see into, and turns serializer failures into DOMExceptions.
+
+const { webidl, DOMException } = internal;
+
+function structuredClone(value, options = undefined) {
+  const context = "Failed to execute 'structuredClone'";
+  webidl.requireArguments(arguments.length, 1, context);
+  // StructuredSerializeOptions: { sequence<object> transfer = [] }.
+  const transferMember = webidl.toDictionary(options, context).transfer;
+  if (transferMember !== undefined) {
+    const transfer = webidl.toSequence(transferMember, `${context}: StructuredSerializeOptions: transfer`, (item, index) => {
+      if (item === null || (typeof item !== "object" && typeof item !== "function")) {
+        throw new TypeError(`${context}: StructuredSerializeOptions: transfer: element ${index} is not an object.`);
+      }
+      return item;
+    });
+    if (transfer.length > 0) {
+      throw new DOMException(`${context}: transferring objects (options.transfer) is not supported by mar yet; omit it to copy them instead.`, "NotSupportedError");
+    }
+  }
+  // Built-in classes written in JS keep their state in private fields, which V8 would silently
+  // drop; [Serializable] ones are copied here, the others refused as browsers do.
+  const platform = internal.platformInterfaceOf(value);
+  if (platform !== null) {
+    if (platform.clone === null) throw new DOMException(`${context}: ${platform.name} object could not be cloned.`, "DataCloneError");
+    return platform.clone(value);
+  }
+  try {
+    return native.structuredClone(value);
+  } catch (error) {
+    if (error !== null && typeof error === "object" && !internal.isDOMException(error) && error.name === "DataCloneError") {
+      throw new DOMException(`${context}: ${error.message}`, "DataCloneError");
+    }
+    throw error;
+  }
+}
+
+internal.structuredClone = structuredClone;
+internal.defineGlobal("structuredClone", structuredClone);
