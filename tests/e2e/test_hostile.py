@@ -29,11 +29,18 @@ class HostileTest(unittest.TestCase):
         cls.node.__exit__(None, None, None)
         assert code == 0, f"node exited with {code}"
 
+    def wait_for_log(self, text, seconds=10):
+        import time
+        deadline = time.time() + seconds
+        while text not in self.node.logs() and time.time() < deadline:
+            time.sleep(0.02)
+
     def check_attack(self, path):
         status, expected_log = ATTACKS[path]
         got, _, body = self.node.get(path, timeout=120)
         self.assertEqual(got, status, body)
         self.assertIn(b"incident", body)
+        self.wait_for_log(expected_log)
         self.assertIn(expected_log, self.node.logs())
         self.assertIsNone(self.node.proc.poll(), "the node died")
         ok_status, _, ok_body = self.node.get("/ok")
@@ -75,6 +82,8 @@ class HostileTest(unittest.TestCase):
 
     def test_unhandled_rejection_is_logged(self):
         self.assertEqual(self.node.get("/unhandled")[0], 200)
+        # Reported at the end of the event, which may be just after the response went out.
+        self.wait_for_log("nobody listens")
         self.assertRegex(self.node.logs(), r"Uncaught \(in promise\) [^\"]*index\.js:13:\d+: Error: nobody listens")
 
 
