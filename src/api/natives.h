@@ -7,6 +7,7 @@ namespace mar::api {
 
 void AddEncodingNatives(engine::NativeObject& natives);  // natives_encoding.cc
 void AddCryptoNatives(engine::NativeObject& natives);    // natives_crypto.cc
+void AddIdnaNatives(engine::NativeObject& natives);      // natives_idna.cc
 void AddRuntimeNatives(engine::NativeObject& natives);   // realm.cc: log, timers, clone, fetch glue
 
 }  // namespace mar::api

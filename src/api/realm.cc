@@ -78,16 +78,17 @@ void LoadUrl(Args& args) {
   v8::Local<v8::Context> context = args.context();
   for (const JsSource& source : BuiltinJsSources()) {
     if (source.name != "url_bundle.js") continue;
-    std::string wrapped = "(function () {\n";
+    std::string wrapped = "(function (__marNative) {\n";
     wrapped.append(source.source);
     wrapped.append("\nreturn __marUrl;\n})");
     v8::ScriptOrigin origin(isolate, ToV8(isolate, "mar:internal/url.js"));
     v8::Local<v8::Script> script;
     v8::Local<v8::Value> function;
     v8::Local<v8::Value> exports;
+    v8::Local<v8::Value> argv[] = {args.Object(0)};  // the native object, for the IDNA shim
     if (!v8::Script::Compile(context, ToV8(isolate, wrapped), &origin).ToLocal(&script) ||
         !script->Run(context).ToLocal(&function) ||
-        !function.As<v8::Function>()->Call(context, v8::Undefined(isolate), 0, nullptr).ToLocal(&exports)) {
+        !function.As<v8::Function>()->Call(context, v8::Undefined(isolate), 1, argv).ToLocal(&exports)) {
       throw engine::PendingJsException{};
     }
     args.Return(exports);
@@ -174,6 +175,7 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   AddRuntimeNatives(natives);
   AddEncodingNatives(natives);
   AddCryptoNatives(natives);
+  AddIdnaNatives(natives);
   natives.Value("timeOrigin", v8::Number::New(isolate_, time_origin_ms_));
 
   uint32_t* epoch = host_.EventEpochCell();

@@ -243,6 +243,7 @@ export const tests = {
       assertEquals(error.code, 17);
     }
     assertThrows(() => crypto.getRandomValues(new ArrayBuffer(4)), TypeError);
+    assertThrows(() => crypto.getRandomValues(new Uint8Array(new SharedArrayBuffer(4))), TypeError);
     assertThrows(() => crypto.getRandomValues([1, 2]), TypeError);
     assertThrows(() => crypto.getRandomValues(), TypeError);
   },

@@ -46,12 +46,14 @@ function typedArrayName(value) {
   return TypedArrayTag.call(value);
 }
 
-// A Uint8Array over the same memory as an ArrayBufferView (typed array or DataView).
+// A Uint8Array over the same memory as an ArrayBufferView (typed array or DataView). A view on a
+// detached buffer has no bytes.
 function viewBytes(view) {
-  if (typedArrayName(view) !== undefined) {
-    return new Uint8Array(TypedArrayBuffer.call(view), TypedArrayByteOffset.call(view), TypedArrayByteLength.call(view));
-  }
-  return new Uint8Array(DataViewBuffer.call(view), DataViewByteOffset.call(view), DataViewByteLength.call(view));
+  const isTyped = typedArrayName(view) !== undefined;
+  const length = isTyped ? TypedArrayByteLength.call(view) : DataViewByteLength.call(view);
+  const buffer = isTyped ? TypedArrayBuffer.call(view) : DataViewBuffer.call(view);
+  if (length === 0) return new Uint8Array(0);
+  return new Uint8Array(buffer, isTyped ? TypedArrayByteOffset.call(view) : DataViewByteOffset.call(view), length);
 }
 
 const webidl = {
@@ -120,7 +122,7 @@ const webidl = {
       }
       return bytes;
     }
-    if (isArrayBuffer(value)) return new Uint8Array(value);
+    if (isArrayBuffer(value)) return ArrayBufferByteLength.call(value) === 0 ? new Uint8Array(0) : new Uint8Array(value);
     if (allowShared && isSharedArrayBuffer(value)) return new Uint8Array(value);
     throw new TypeError(`${context}: the value is not an ArrayBuffer or ArrayBufferView.`);
   },

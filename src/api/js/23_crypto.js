@@ -34,7 +34,11 @@ class Crypto {
     if (!kIntegerArrays.includes(kind)) {
       throw new DOMException(`${context}: The provided ArrayBufferView is of type '${kind ?? "DataView"}', which is not an integer array type.`, "TypeMismatchError");
     }
-    const byteLength = array.byteLength;
+    const bytes = webidl.viewBytes(array);
+    if (webidl.isSharedArrayBuffer(bytes.buffer)) {
+      throw new TypeError(`${context}: The provided ArrayBufferView value must not be shared.`);
+    }
+    const byteLength = bytes.byteLength;
     if (byteLength > kMaxRandomBytes) {
       throw new DOMException(`${context}: The ArrayBufferView's byte length (${byteLength}) exceeds the number of bytes of entropy available via this API (${kMaxRandomBytes}).`, "QuotaExceededError");
     }
