@@ -88,10 +88,14 @@ int Check(const std::string& path) {
 }
 
 int Run(const std::string& path, const std::string& listen, int shards, const std::string& policy_path,
-        const std::string& log_format) {
+        const std::string& log_format, const std::string& log_level) {
   auto format = log_format == "json" ? obs::LogFormat::kJson : log_format == "human" ? obs::LogFormat::kHuman
                                                                                        : obs::LogFormat::kAuto;
-  auto logger = obs::Logger::ToStderr(format);
+  auto level = log_level == "debug"  ? obs::Level::kDebug
+               : log_level == "warn" ? obs::Level::kWarn
+               : log_level == "error" ? obs::Level::kError
+                                      : obs::Level::kInfo;
+  auto logger = obs::Logger::ToStderr(format, level);
   auto address = ParseListen(listen);
   if (!address) {
     std::cerr << "mar: " << address.error().message << "\n";
@@ -151,7 +155,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mar ") + MAR_VERSION + " (V8 " + v8::V8::GetVersion() + ")");
   app.require_subcommand(1);
 
-  std::string run_path, listen = "127.0.0.1:8080", policy_path, log_format = "auto";
+  std::string run_path, listen = "127.0.0.1:8080", policy_path, log_format = "auto", log_level = "info";
   int shards = 0;
   auto* run = app.add_subcommand("run", "Serve a bundle (a directory with mar.json, or a .js/.mjs file)");
   run->add_option("PATH", run_path, "bundle directory or module file")->required();
@@ -160,13 +164,15 @@ int main(int argc, char** argv) {
   run->add_option("--policy", policy_path, "node policy file narrowing what bundles may be granted");
   run->add_option("--log-format", log_format, "auto (human on a TTY, else JSON lines), json or human")
       ->check(CLI::IsMember({"auto", "json", "human"}));
+  run->add_option("--log-level", log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
   std::string check_path;
   auto* check = app.add_subcommand("check", "Validate a bundle and its manifest without running it");
   check->add_option("PATH", check_path, "bundle directory or module file")->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (*run) return Run(run_path, listen, shards, policy_path, log_format);
+  if (*run) return Run(run_path, listen, shards, policy_path, log_format, log_level);
   if (*check) return Check(check_path);
   return 0;
 }

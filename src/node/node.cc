@@ -55,8 +55,14 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
     Node* self = node.get();
     ShardState* shard_state = state.get();
     state->shard.Post([self, shard_state, promise] {
+      auto started = std::chrono::steady_clock::now();
       auto host = BundleHost::Start(self->engine_, shard_state->shard, self->bundle_, *self->logger_);
       if (!host) return promise->set_value(std::unexpected(host.error()));
+      auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+      self->logger_->Write(obs::Level::kDebug, "node",
+                           "bundle " + self->bundle_.manifest.name + " started on shard " +
+                               std::to_string(shard_state->shard.index()) + " in " +
+                               std::to_string(elapsed.count()) + " ms");
       shard_state->host = std::move(*host);
       shard_state->host->set_on_death([self, shard_state] {
         shard_state->shard.Post([shard_state] { shard_state->host.reset(); });

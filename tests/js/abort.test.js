@@ -78,6 +78,7 @@ export const tests = {
     assertThrows(() => new AbortSignal(), TypeError, "Illegal constructor");
     assertThrows(() => Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted").get.call({}), TypeError);
     assertThrows(() => AbortController.prototype.abort.call({}), TypeError);
+    assertThrows(() => Object.getOwnPropertyDescriptor(AbortSignal.prototype, "onabort").get.call(new EventTarget()), TypeError);
   },
 
   "AbortSignal.abort()": () => {

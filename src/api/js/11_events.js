@@ -352,15 +352,16 @@ webidl.configureInterface(EventTarget);
 // it is replaced, so its place among the other listeners is stable (HTML "event handlers").
 const eventHandlers = new WeakMap();  // target -> Map(type -> { value, record })
 
-internal.defineEventHandler = (klass, type) => {
+internal.defineEventHandler = (klass, type, isInstance = internal.isEventTarget) => {
   const name = `on${type}`;
   const accessors = {
     get [name]() {
-      listenersOf(this);
+      if (!isInstance(this)) throw new TypeError("Illegal invocation");
       const slot = eventHandlers.get(this)?.get(type);
       return slot === undefined ? null : slot.value;
     },
     set [name](value) {
+      if (!isInstance(this)) throw new TypeError("Illegal invocation");
       const listeners = listenersOf(this);
       // [LegacyTreatNonObjectAsNull]: anything that is not an object means "no handler".
       const handler = value !== null && (typeof value === "object" || typeof value === "function") ? value : null;

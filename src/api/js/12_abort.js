@@ -200,7 +200,7 @@ class AbortSignal extends EventTarget {
     if (reason !== undefined) throw reason;
   }
 }
-internal.defineEventHandler(AbortSignal, "abort");
+internal.defineEventHandler(AbortSignal, "abort", isAbortSignal);
 webidl.configureInterface(AbortSignal);
 
 class AbortController {

@@ -115,8 +115,7 @@ function formatPrimitive(ctx, value) {
 
 // ---- Objects -------------------------------------------------------------------------------------
 const kObjectType = 0;
-const kArrayType = 1;
-const kArrayExtrasType = 2;
+const kArrayExtrasType = 1;
 const kIdentifier = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
 
 function getConstructorName(value) {

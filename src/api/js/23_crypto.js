@@ -233,10 +233,6 @@ function unsupportedOperation(self, name, argumentCount, required, algorithm) {
   });
 }
 
-function arrayBufferOf(bytes) {
-  return bytes.buffer.byteLength === bytes.byteLength && bytes.byteOffset === 0 ? bytes.buffer : bytes.slice().buffer;
-}
-
 class SubtleCrypto {
   #brand = true;
 
