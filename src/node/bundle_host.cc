@@ -215,14 +215,27 @@ void BundleHost::Log(obs::Level level, std::string_view message) {
 }
 
 void BundleHost::ArmTimer(double delay_ms) {
-  timer_.expires_after(std::chrono::microseconds(static_cast<int64_t>(delay_ms * 1000)));
   std::weak_ptr<BundleHost*> weak = alive_;
-  timer_.async_wait([weak](const boost::system::error_code& error) {
-    if (error) return;
+  auto run = [weak] {
     auto alive = weak.lock();
     if (!alive || !*alive) return;
     BundleHost* host = *alive;
+    host->timer_posted_ = false;
     host->RunEvent([host] { host->realm_->RunTimers(); });
+  };
+  if (delay_ms <= 0) {
+    // Due now: a plain post. An OS timer here would add the kernel's timer slack (~50 us) to
+    // every setTimeout(0) hop.
+    timer_.cancel();
+    if (!timer_posted_) {
+      timer_posted_ = true;
+      shard_.Post(run);
+    }
+    return;
+  }
+  timer_.expires_after(std::chrono::microseconds(static_cast<int64_t>(delay_ms * 1000)));
+  timer_.async_wait([run](const boost::system::error_code& error) {
+    if (!error) run();
   });
 }
 

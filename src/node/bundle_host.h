@@ -82,6 +82,7 @@ class BundleHost final : public api::RealmHost {
   std::unordered_map<uint64_t, FetchCallback> pending_;
   uint64_t next_request_id_ = 1;
   bool dead_ = false;
+  bool timer_posted_ = false;  // a due-now RunTimers is queued on the shard
   std::function<void()> on_death_;
   // Lets callbacks posted by V8's platform find out whether this host still exists.
   std::shared_ptr<BundleHost*> alive_;
