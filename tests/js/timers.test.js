@@ -43,6 +43,40 @@ export const tests = {
     await sleep(5);
     assert(ran);
   },
+  "many timers with mixed delays fire in (deadline, scheduling) order": async () => {
+    const fired = [];
+    const expected = [];
+    const base = performance.now();
+    for (let i = 0; i < 300; i++) {
+      const delay = (i * 7919) % 23;
+      expected.push({ i, delay });
+      setTimeout(() => fired.push(i), delay);
+    }
+    // A timer cancelled from inside another callback never runs.
+    const victim = setTimeout(() => fired.push("victim"), 15);
+    setTimeout(() => clearTimeout(victim), 1);
+    await sleep(60);
+    expected.sort((a, b) => a.delay - b.delay || a.i - b.i);
+    assertEquals(fired, expected.map((e) => e.i));
+    assert(performance.now() - base >= 22);
+  },
+  "an interval cleared inside its own callback stops": async () => {
+    let count = 0;
+    const id = setInterval(() => { count++; clearInterval(id); }, 0);
+    await sleep(20);
+    assertEquals(count, 1);
+  },
+  "timers scheduled during a turn run in a later turn, after microtasks": async () => {
+    const order = [];
+    setTimeout(() => {
+      order.push("a");
+      setTimeout(() => order.push("c"), 0);
+      Promise.resolve().then(() => order.push("micro"));
+    }, 0);
+    setTimeout(() => order.push("b"), 0);
+    await sleep(10);
+    assertEquals(order, ["a", "micro", "b", "c"]);
+  },
   "string callbacks are refused": () => {
     assertThrows(() => setTimeout("1+1", 0), TypeError, "code generation from strings");
   },

@@ -3,43 +3,79 @@
 // in one entry, with a microtask checkpoint after each (as HTML's event loop does). This keeps
 // the cost per callback to a JS call instead of a C++ -> JS transition.
 
-const heap = [];            // timers ordered by (deadline, seq)
-const active = new Map();   // id -> timer, for clear*()
+// Timers with the same delay are created in deadline order, so each delay gets a FIFO list and
+// only the lists sit in a min-heap (keyed by their head's deadline), as in Node. Scheduling is
+// O(1) for the common case of few distinct delays; firing is O(log lists).
+class Timer {
+  constructor(id, callback, args, delay, repeat, deadline) {
+    this.id = id;
+    this.callback = callback;
+    this.args = args;
+    this.delay = delay;
+    this.repeat = repeat;
+    this.deadline = deadline;
+    this.seq = 0;
+    this.cancelled = false;
+  }
+}
+class TimerList {
+  constructor(delay) {
+    this.delay = delay;
+    this.items = [];
+    this.head = 0;
+    this.heapIndex = -1;
+  }
+  first() { return this.items[this.head]; }
+  shift() {
+    const timer = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return timer;
+  }
+  get size() { return this.items.length - this.head; }
+}
+
+const lists = new Map();    // delay -> TimerList
+const heap = [];            // TimerLists ordered by their first timer's (deadline, seq)
+const active = new Map();   // id -> Timer, for clear*()
 let nextId = 1;
 let nextSeq = 0;
 let armedDeadline = Infinity;
 const epoch = native.eventEpoch;  // bumped per callback: each one is its own event for CPU limits
 
 function less(a, b) {
-  return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
+  const x = a.first(), y = b.first();
+  return x.deadline < y.deadline || (x.deadline === y.deadline && x.seq < y.seq);
 }
-function push(timer) {
-  heap.push(timer);
-  let i = heap.length - 1;
+function place(list, i) {
+  heap[i] = list;
+  list.heapIndex = i;
+}
+function siftUp(i) {
+  const list = heap[i];
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (!less(heap[i], heap[parent])) break;
-    [heap[i], heap[parent]] = [heap[parent], heap[i]];
+    if (!less(list, heap[parent])) break;
+    place(heap[parent], i);
     i = parent;
   }
+  place(list, i);
 }
-function pop() {
-  const top = heap[0];
-  const last = heap.pop();
-  if (heap.length > 0) {
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l], heap[m])) m = l;
-      if (r < heap.length && less(heap[r], heap[m])) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
+function siftDown(i) {
+  const list = heap[i];
+  for (;;) {
+    const l = 2 * i + 1, r = l + 1;
+    let m = -1;
+    if (l < heap.length && less(heap[l], list)) m = l;
+    if (r < heap.length && less(heap[r], m === -1 ? list : heap[m])) m = r;
+    if (m === -1) break;
+    place(heap[m], i);
+    i = m;
   }
-  return top;
+  place(list, i);
 }
 
 function requireTimers(name) {
@@ -50,7 +86,16 @@ function requireTimers(name) {
 
 function schedule(timer) {
   timer.seq = nextSeq++;
-  push(timer);
+  let list = lists.get(timer.delay);
+  if (list === undefined) {
+    list = new TimerList(timer.delay);
+    lists.set(timer.delay, list);
+  }
+  list.items.push(timer);
+  if (list.heapIndex === -1) {
+    heap.push(list);
+    siftUp(heap.length - 1);
+  }
   if (timer.deadline < armedDeadline) {
     armedDeadline = timer.deadline;
     native.armTimer(armedDeadline);
@@ -72,7 +117,7 @@ function addTimer(name, callback, delay, args, repeat) {
     throw new TypeError(`${name}(): the first argument must be a function`);
   }
   const ms = normalizeDelay(delay);
-  const timer = { id: nextId++, callback, args, delay: ms, repeat, deadline: native.now() + ms, seq: 0 };
+  const timer = new Timer(nextId++, callback, args, ms, repeat, native.now() + ms);
   active.set(timer.id, timer);
   schedule(timer);
   return timer.id;
@@ -80,44 +125,72 @@ function addTimer(name, callback, delay, args, repeat) {
 
 function clearTimer(id) {
   if (typeof id !== "number") return;
-  active.delete(id);  // the heap entry is skipped when it comes up
+  const timer = active.get(id);
+  if (timer === undefined) return;
+  timer.cancelled = true;  // its list entry is skipped when it comes up
+  active.delete(id);
+}
+
+// Drops cancelled timers at the head of `list`, then restores the heap; an emptied list leaves it.
+function settleList(list) {
+  while (list.size > 0 && list.first().cancelled) list.shift();
+  const index = list.heapIndex;
+  if (list.size > 0) {
+    siftDown(index);
+    return;
+  }
+  lists.delete(list.delay);
+  list.heapIndex = -1;
+  const last = heap.pop();
+  if (last !== list) {
+    place(last, index);
+    siftDown(index);
+    siftUp(last.heapIndex);
+  }
 }
 
 internal.runTimers = () => {
   armedDeadline = Infinity;
   const now = native.now();
   const seqLimit = nextSeq;  // timers added while running wait for the next turn of the loop
-  while (heap.length > 0 && heap[0].deadline <= now && heap[0].seq < seqLimit) {
-    const timer = pop();
-    if (active.get(timer.id) !== timer) continue;
+  while (heap.length > 0) {
+    const list = heap[0];
+    const timer = list.first();
+    if (timer.cancelled) {
+      list.shift();
+      settleList(list);
+      continue;
+    }
+    if (timer.deadline > now || timer.seq >= seqLimit) break;
+    list.shift();
     if (timer.repeat) {
       timer.deadline = now + Math.max(timer.delay, 1);
-      schedule(timer);
+      timer.seq = nextSeq++;
+      list.items.push(timer);
     } else {
       active.delete(timer.id);
     }
+    settleList(list);
     epoch[0]++;
     try {
-      Reflect.apply(timer.callback, global, timer.args);
+      if (timer.args === null) timer.callback.call(global);
+      else Reflect.apply(timer.callback, global, timer.args);
     } catch (error) {
       internal.reportError(error);
     }
     native.runMicrotasks();
   }
   if (heap.length > 0) {
-    // Drop cancelled timers at the top so a cleared far-future timer does not keep a wake-up.
-    while (heap.length > 0 && active.get(heap[0].id) !== heap[0]) pop();
-    if (heap.length > 0) {
-      armedDeadline = heap[0].deadline;
-      native.armTimer(armedDeadline);
-    }
+    armedDeadline = heap[0].first().deadline;
+    native.armTimer(armedDeadline);
   }
 };
 
 internal.pendingTimers = () => active.size;
 
 // For built-ins that need timers (AbortSignal.timeout); still subject to capabilities.timers.
-internal.setTimeout = (callback, delay, ...args) => addTimer("setTimeout", callback, delay, args, false);
+internal.setTimeout = (callback, delay, ...args) =>
+  addTimer("setTimeout", callback, delay, args.length === 0 ? null : args, false);
 internal.clearTimeout = clearTimer;
 
 internal.reportError = (error) => {
@@ -130,8 +203,12 @@ internal.reportError = (error) => {
   native.log("error", `Uncaught ${text}`);
 };
 
-function setTimeout(callback, delay = 0, ...args) { return addTimer("setTimeout", callback, delay, args, false); }
-function setInterval(callback, delay = 0, ...args) { return addTimer("setInterval", callback, delay, args, true); }
+function setTimeout(callback, delay = 0, ...args) {
+  return addTimer("setTimeout", callback, delay, args.length === 0 ? null : args, false);
+}
+function setInterval(callback, delay = 0, ...args) {
+  return addTimer("setInterval", callback, delay, args.length === 0 ? null : args, true);
+}
 function clearTimeout(id = 0) { clearTimer(id); }
 function clearInterval(id = 0) { clearTimer(id); }
 const resolvedPromise = Promise.resolve();
