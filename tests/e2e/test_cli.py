@@ -64,6 +64,7 @@ class ModulesTest(unittest.TestCase):
             body = node.get("/caps")[2].decode()
             self.assertIn('setTimeout() is not allowed for this bundle: set "capabilities.timers": true in mar.json', body)
             self.assertIn('capability "gpu" is not granted to this bundle; add "capabilities.gpu" to mar.json', body)
+            self.assertIn('TypeError: fetch() is not allowed for this bundle: add the host to "capabilities.fetch.allow"', body)
 
     def test_single_file_bundle(self):
         with Node(os.path.join(BUNDLES, "multi/lib/greet.js")) as node:

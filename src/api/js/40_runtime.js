@@ -23,6 +23,15 @@ const capabilityBindings = [
   ["CAMERA", "camera", "camera capture is not available in this version of mar yet"],
 ];
 
+// Outbound fetch() arrives with the HTTP client; until then it refuses with the reason.
+async function fetch(input, init) {
+  if (!Object.prototype.hasOwnProperty.call(internal.capabilities, "fetch")) {
+    throw new TypeError('fetch() is not allowed for this bundle: add the host to "capabilities.fetch.allow" in mar.json');
+  }
+  throw new TypeError("fetch() is not available in this version of mar yet");
+}
+internal.defineGlobal("fetch", fetch);
+
 internal.configure = (config) => {
   internal.capabilities = Object.freeze(config.capabilities || {});
   env = {};

@@ -17,6 +17,7 @@ export default {
       const out = [];
       try { setTimeout(() => {}, 1); } catch (e) { out.push(e.message); }
       try { await env.GPU.createBuffer(16); } catch (e) { out.push(e.message); }
+      try { await fetch("https://example.com/"); } catch (e) { out.push(`${e.name}: ${e.message}`); }
       return new Response(out.join("\n"));
     }
     return new Response(`${greet(env.WHO)} ${math.square(3)}`);
