@@ -22,6 +22,23 @@ double MonotonicMs() {
 
 Realm& RealmOf(Args& args) { return Realm::From(args.context()); }
 
+// HTTP header names and values are byte strings: one byte per character, both ways (Fetch
+// Standard "byte string"), so no UTF-8 reinterpretation happens at the boundary.
+v8::Local<v8::String> OneByteString(v8::Isolate* isolate, std::string_view bytes) {
+  return v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                    v8::NewStringType::kNormal, static_cast<int>(bytes.size()))
+      .ToLocalChecked();
+}
+
+std::string ByteString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  v8::Local<v8::String> string;
+  if (!value->ToString(isolate->GetCurrentContext()).ToLocal(&string)) return {};
+  std::string bytes(static_cast<size_t>(string->Length()), '\0');
+  string->WriteOneByte(isolate, reinterpret_cast<uint8_t*>(bytes.data()), 0, string->Length(),
+                       v8::String::NO_NULL_TERMINATION);
+  return bytes;
+}
+
 void Log(Args& args) {
   std::string level = args.Utf8(0);
   obs::Level parsed = level == "error"  ? obs::Level::kError
@@ -103,14 +120,14 @@ void Respond(Args& args) {
   auto id = static_cast<uint64_t>(args.Number(0));
   HttpResponse response;
   response.status = static_cast<int>(args.Number(1));
-  response.status_text = args.Utf8(2);
+  response.status_text = ByteString(isolate, args[2]);
   if (args[3]->IsArray()) {
     auto headers = args[3].As<v8::Array>();
     uint32_t length = headers->Length();
     response.headers.reserve(length / 2);
     for (uint32_t i = 0; i + 1 < length; i += 2) {
-      response.headers.emplace_back(ToUtf8(isolate, headers->Get(context, i).ToLocalChecked()),
-                                    ToUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked()));
+      response.headers.emplace_back(ByteString(isolate, headers->Get(context, i).ToLocalChecked()),
+                                    ByteString(isolate, headers->Get(context, i + 1).ToLocalChecked()));
     }
   }
   v8::Local<v8::Value> body = args[4];
@@ -271,8 +288,8 @@ void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::str
   auto header_array = v8::Array::New(isolate_, static_cast<int>(headers.size() * 2));
   uint32_t index = 0;
   for (const auto& [name, value] : headers) {
-    header_array->Set(context, index++, ToV8(isolate_, name)).Check();
-    header_array->Set(context, index++, ToV8(isolate_, value)).Check();
+    header_array->Set(context, index++, OneByteString(isolate_, name)).Check();
+    header_array->Set(context, index++, OneByteString(isolate_, value)).Check();
   }
   v8::Local<v8::Value> body_value = v8::Null(isolate_);
   if (!body.empty()) {

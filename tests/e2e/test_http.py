@@ -17,6 +17,17 @@ class HelloTest(unittest.TestCase):
             self.assertEqual(headers.get("content-type"), "application/json")
             self.assertEqual(body, b'{"greeting":"hello","path":"/json","method":"GET"}')
 
+    def test_header_bytes_round_trip_as_latin1(self):
+        import socket
+        with Node(os.path.join(SRC, "tests/e2e/bundles/echo")) as node:
+            with socket.create_connection((node.host, node.port), timeout=10) as sock:
+                sock.sendall(b"GET /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Value: caf\xe9\r\n\r\n")
+                data = b""
+                while chunk := sock.recv(4096):
+                    data += chunk
+            self.assertIn(b"\r\nx-echo: caf\xe9\r\n", data)
+            self.assertTrue(data.endswith(b"233"))  # the JS string held U+00E9, one byte on the wire
+
     def test_keep_alive_reuses_connection(self):
         import http.client
         with Node(os.path.join(SRC, "examples/hello")) as node:

@@ -83,8 +83,6 @@ function respond(id, response) {
 }
 
 class ExecutionContext {
-  #waitUntil;
-  constructor(waitUntil) { this.#waitUntil = waitUntil; }
   waitUntil(promise) {
     // Keeps the work going after the response; failures are logged rather than lost.
     Promise.resolve(promise).catch((error) => internal.reportError(error));
