@@ -98,13 +98,10 @@ void LoadUrl(Args& args) {
     std::string wrapped = "(function (__marNative) {\n";
     wrapped.append(source.source);
     wrapped.append("\nreturn __marUrl;\n})");
-    v8::ScriptOrigin origin(isolate, ToV8(isolate, "mar:internal/url.js"));
-    v8::Local<v8::Script> script;
     v8::Local<v8::Value> function;
     v8::Local<v8::Value> exports;
     v8::Local<v8::Value> argv[] = {args.Object(0)};  // the native object, for the IDNA shim
-    if (!v8::Script::Compile(context, ToV8(isolate, wrapped), &origin).ToLocal(&script) ||
-        !script->Run(context).ToLocal(&function) ||
+    if (!RealmOf(args).RunBuiltin("url.js", wrapped).ToLocal(&function) ||
         !function.As<v8::Function>()->Call(context, v8::Undefined(isolate), 1, argv).ToLocal(&exports)) {
       throw engine::PendingJsException{};
     }
@@ -177,6 +174,8 @@ Result<std::unique_ptr<Realm>> Realm::Create(v8::Isolate* isolate, RealmHost& ho
       ToV8(isolate, "code generation from strings (eval, new Function) is disabled in mar"));
   context->SetAlignedPointerInEmbedderData(kRealmSlot, realm.get());
   realm->context_.Reset(isolate, context);
+  realm->code_cache_ = config.code_cache;
+  realm->record_code_cache_ = config.record_code_cache && config.code_cache;
   realm->monotonic_origin_ms_ = MonotonicMs();
   realm->time_origin_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -216,12 +215,8 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
     std::string wrapped = "(function (native, internal, global) { \"use strict\";\n";
     wrapped.append(source.source);
     wrapped.append("\n})");
-    std::string resource = "mar:internal/" + std::string(source.name);
-    v8::ScriptOrigin origin(isolate_, ToV8(isolate_, resource), -1);
-    v8::Local<v8::Script> script;
     v8::Local<v8::Value> function;
-    if (!v8::Script::Compile(context, ToV8(isolate_, wrapped), &origin).ToLocal(&script) ||
-        !script->Run(context).ToLocal(&function) ||
+    if (!RunBuiltin(std::string(source.name), wrapped).ToLocal(&function) ||
         function.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 3, call_args).IsEmpty()) {
       return Fail("internal error while installing built-ins: " +
                   engine::DescribeException(isolate_, context, try_catch).Full());
@@ -240,6 +235,34 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   run_timers_.Reset(isolate_, Entry("runTimers"));
   dispatch_fetch_.Reset(isolate_, Entry("dispatchFetch"));
   return {};
+}
+
+v8::MaybeLocal<v8::Value> Realm::RunBuiltin(const std::string& name, std::string_view wrapped_source) {
+  v8::Local<v8::Context> context = this->context();
+  v8::ScriptOrigin origin(isolate_, ToV8(isolate_, "mar:internal/" + name), -1);
+  std::unique_ptr<v8::ScriptCompiler::CachedData> cached;
+  if (code_cache_ && !record_code_cache_) cached = code_cache_->Find(name);
+  bool consume = cached != nullptr;
+  // Source takes ownership of the CachedData object (not of its bytes, which the cache owns).
+  v8::ScriptCompiler::Source source(ToV8(isolate_, wrapped_source), origin, cached.release());
+  v8::Local<v8::Script> script;
+  if (!v8::ScriptCompiler::Compile(context, &source,
+                                   consume ? v8::ScriptCompiler::kConsumeCodeCache
+                                           : v8::ScriptCompiler::kNoCompileOptions)
+           .ToLocal(&script)) {
+    return {};
+  }
+  if (consume && source.GetCachedData()->rejected) {
+    host_.Log(obs::Level::kDebug, "code cache for built-in " + name + " was rejected (built by another mar or V8?)");
+  }
+  if (record_code_cache_) compiled_.emplace_back(name, v8::Global<v8::UnboundScript>(isolate_, script->GetUnboundScript()));
+  return script->Run(context);
+}
+
+void Realm::RecordCodeCache() {
+  if (!record_code_cache_) return;
+  v8::HandleScope scope(isolate_);
+  for (auto& [name, script] : compiled_) code_cache_->Record(name, script.Get(isolate_));
 }
 
 v8::Local<v8::Function> Realm::Entry(const char* name) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/code_cache.h"
 #include "obs/log.h"
 
 namespace mar::api {
@@ -43,6 +44,8 @@ inline constexpr int kRealmSlot = 3;
 struct RealmConfig {
   std::string name;           // bundle name, used in messages
   std::string config_json;    // {"env": {...}, "capabilities": {...}} as JSON
+  engine::CodeCache* code_cache = nullptr;  // built-in code caches to use (and, if recording, fill)
+  bool record_code_cache = false;
 };
 
 class Realm {
@@ -76,6 +79,11 @@ class Realm {
                      std::span<const std::pair<std::string_view, std::string_view>> headers,
                      std::string_view body);
 
+  // Compiles and runs a built-in script through the code cache; used by the natives too.
+  v8::MaybeLocal<v8::Value> RunBuiltin(const std::string& name, std::string_view wrapped_source);
+  // Recording mode: stores the code cache of every built-in compiled so far (call after a warm-up).
+  void RecordCodeCache();
+
   // Reports (and forgets) rejected promises that got no handler by the end of an event.
   void ReportUnhandledRejections();
   void TrackRejection(v8::PromiseRejectMessage& message);
@@ -93,6 +101,9 @@ class Realm {
   v8::Global<v8::Object> internal_;
   v8::Global<v8::Function> run_timers_;
   v8::Global<v8::Function> dispatch_fetch_;
+  engine::CodeCache* code_cache_ = nullptr;
+  bool record_code_cache_ = false;
+  std::vector<std::pair<std::string, v8::Global<v8::UnboundScript>>> compiled_;  // recording mode only
   double time_origin_ms_ = 0;
   double monotonic_origin_ms_ = 0;
   std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_rejections_;

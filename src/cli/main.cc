@@ -8,6 +8,9 @@
 #include <thread>
 #include <v8.h>
 
+#include "api/realm.h"
+#include "engine/code_cache.h"
+#include "engine/binding.h"
 #include "engine/engine.h"
 #include "engine/isolate.h"
 #include "engine/modules.h"
@@ -57,6 +60,52 @@ Result<caps::NodePolicy> LoadPolicy(const std::string& path) {
     return Fail(message);
   }
   return *policy;
+}
+
+// Build step: compiles the built-in JS, warms up the common paths, and writes their code caches.
+class SilentHost final : public api::RealmHost {
+ public:
+  void Log(obs::Level, std::string_view) override {}
+  void ArmTimer(double) override {}
+  void OnFetchResponse(uint64_t, Result<api::HttpResponse>) override {}
+};
+
+int WriteBuiltinCache(const std::string& path) {
+  auto engine = engine::Engine::Start({.worker_threads = 1, .extra_v8_flags = {}});
+  engine::CodeCache cache;
+  {
+    engine::Isolate isolate(*engine, {});
+    v8::Isolate* v8_isolate = isolate.get();
+    v8::Isolate::Scope isolate_scope(v8_isolate);
+    v8::HandleScope handle_scope(v8_isolate);
+    SilentHost host;
+    auto realm = api::Realm::Create(v8_isolate, host, {"cache", R"({"env":{},"capabilities":{}})", &cache, true});
+    if (!realm) {
+      std::cerr << realm.error().message << "\n";
+      return 1;
+    }
+    v8::Local<v8::Context> context = (*realm)->context();
+    v8::Context::Scope context_scope(context);
+    const char* warm_up =
+        "const u = new URL('https://example.com/a?b=1#c'); u.searchParams.get('b'); String(u);"
+        "new Headers({a: 'b'}).get('a'); new Response('x').headers; Response.json({a: 1});"
+        "new Request('https://example.com/', {method: 'POST', body: 'x'});"
+        "new TextDecoder().decode(new TextEncoder().encode('x'));";
+    v8::TryCatch try_catch(v8_isolate);
+    v8::Local<v8::Script> script;
+    if (!v8::Script::Compile(context, engine::ToV8(v8_isolate, warm_up)).ToLocal(&script) ||
+        script->Run(context).IsEmpty()) {
+      std::cerr << "warm-up failed: " << engine::ToUtf8(v8_isolate, try_catch.Exception()) << "\n";
+      return 1;
+    }
+    (*realm)->RecordCodeCache();
+  }
+  auto saved = cache.Save(path);
+  if (!saved) {
+    std::cerr << saved.error().message << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 int Check(const std::string& path) {
@@ -128,6 +177,12 @@ int Run(const std::string& path, const std::string& listen, int shards, const st
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   auto engine = engine::Engine::Start({.worker_threads = static_cast<int>(std::min(cores, 4u)), .extra_v8_flags = {}});
+  auto cache_path = engine::DefaultCodeCachePath();
+  if (auto cache = engine::CodeCache::Load(cache_path)) {
+    engine->set_code_cache(std::move(*cache));
+  } else {
+    logger->Warn("node", cache.error().message + "; built-ins will be compiled from source");
+  }
   node::NodeOptions options;
   options.listen_host = address->host;
   options.listen_port = address->port;
@@ -153,7 +208,10 @@ int Run(const std::string& path, const std::string& listen, int shards, const st
 int main(int argc, char** argv) {
   CLI::App app{"mar — the Mesh Actor Runtime: runs sandboxed JavaScript actors and HTTP handlers"};
   app.set_version_flag("--version", std::string("mar ") + MAR_VERSION + " (V8 " + v8::V8::GetVersion() + ")");
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  std::string cache_output;
+  app.add_option("--write-builtin-cache", cache_output, "(build step) write the built-in JS code cache")
+      ->group("");
 
   std::string run_path, listen = "127.0.0.1:8080", policy_path, log_format = "auto", log_level = "info";
   int shards = 0;
@@ -172,7 +230,9 @@ int main(int argc, char** argv) {
   check->add_option("PATH", check_path, "bundle directory or module file")->required();
 
   CLI11_PARSE(app, argc, argv);
+  if (!cache_output.empty()) return WriteBuiltinCache(cache_output);
   if (*run) return Run(run_path, listen, shards, policy_path, log_format, log_level);
   if (*check) return Check(check_path);
-  return 0;
+  std::cerr << app.help();
+  return 2;
 }

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "engine/code_cache.h"
+
 namespace mar::engine {
 
 namespace {
@@ -141,5 +143,7 @@ void Engine::PumpForegroundTasks(v8::Isolate* isolate) {
 }
 
 v8::Platform* Engine::platform() const { return platform_.get(); }
+
+void Engine::set_code_cache(std::unique_ptr<CodeCache> cache) { code_cache_ = std::move(cache); }
 
 }  // namespace mar::engine

@@ -14,6 +14,8 @@ class Platform;
 
 namespace mar::engine {
 
+class CodeCache;
+
 // Called (from any thread) when V8 has posted a foreground task for an isolate; `delay_seconds` is
 // 0 for immediate tasks. The shard owning the isolate must then pump V8's task queue on its thread.
 using ForegroundWaker = std::function<void(double delay_seconds)>;
@@ -41,11 +43,16 @@ class Engine {
 
   v8::Platform* platform() const;
 
+  // Code caches for the built-in JS (may be empty); shared by every isolate of the process.
+  void set_code_cache(std::unique_ptr<CodeCache> cache);
+  CodeCache* code_cache() const { return code_cache_.get(); }
+
  private:
   class WakingPlatform;
   Engine();
   std::unique_ptr<v8::Platform> default_platform_;
   std::unique_ptr<WakingPlatform> platform_;
+  std::unique_ptr<CodeCache> code_cache_;
 };
 
 }  // namespace mar::engine

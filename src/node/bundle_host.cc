@@ -56,6 +56,10 @@ Result<std::unique_ptr<BundleHost>> BundleHost::Start(engine::Engine& engine, Sh
 }
 
 Result<void> BundleHost::Boot() {
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [](auto start) {
+    return std::to_string(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  };
   engine::IsolateLimits limits;
   limits.heap_bytes = size_t{bundle_.limits.memory_mb} << 20;
   limits.array_buffer_bytes = size_t{bundle_.limits.memory_mb} << 20;
@@ -84,9 +88,13 @@ Result<void> BundleHost::Boot() {
 
   v8::Isolate::Scope isolate_scope(isolate);
   v8::HandleScope handle_scope(isolate);
-  auto realm = api::Realm::Create(isolate, *this, {bundle_.manifest.name, bundle_.realm_config_json});
+  auto realm = api::Realm::Create(isolate, *this,
+                                  {bundle_.manifest.name, bundle_.realm_config_json, engine_.code_cache(), false});
   if (!realm) return std::unexpected(realm.error());
   realm_ = std::move(*realm);
+  if (logger_.Enabled(obs::Level::kDebug)) {
+    Log(obs::Level::kDebug, "isolate + built-ins ready after " + ms_since(t0) + " ms");
+  }
   modules_ = std::make_unique<engine::ModuleGraph>(bundle_.root, bundle_.display_root);
   v8::Local<v8::Context> context = realm_->context();
   modules_->Attach(context);

@@ -51,6 +51,23 @@ class CheckTest(unittest.TestCase):
         self.assertIn("--listen: expected HOST:PORT", result.stderr)
 
 
+class CodeCacheTest(unittest.TestCase):
+    def test_bad_or_missing_cache_only_costs_speed(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("wb", suffix=".ccache") as bad:
+            bad.write(b"not a cache")
+            bad.flush()
+            for path in (bad.name, "/nonexistent/mar-builtins.ccache"):
+                os.environ["MAR_BUILTIN_CACHE"] = path
+                try:
+                    with Node(os.path.join(SRC, "examples/hello")) as node:
+                        self.assertEqual(node.get("/")[2], b"hello from mar\n")
+                        if path == bad.name:
+                            self.assertIn("not a mar built-in code cache", node.logs())
+                finally:
+                    del os.environ["MAR_BUILTIN_CACHE"]
+
+
 class ModulesTest(unittest.TestCase):
     def test_static_and_dynamic_imports(self):
         with Node(os.path.join(BUNDLES, "multi")) as node:

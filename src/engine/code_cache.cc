@@ -1,0 +1,91 @@
+#include "engine/code_cache.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace mar::engine {
+
+namespace {
+constexpr char kMagic[8] = {'M', 'A', 'R', 'C', 'C', '0', '1', '\n'};
+
+void PutU32(std::string& out, uint32_t value) { out.append(reinterpret_cast<const char*>(&value), 4); }
+bool GetU32(const std::string& in, size_t& offset, uint32_t& value) {
+  if (offset + 4 > in.size()) return false;
+  std::memcpy(&value, in.data() + offset, 4);
+  offset += 4;
+  return true;
+}
+}  // namespace
+
+std::string DefaultCodeCachePath() {
+  if (const char* path = std::getenv("MAR_BUILTIN_CACHE")) return path;
+  std::error_code error;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  return (exe.parent_path() / "mar-builtins.ccache").string();
+}
+
+Result<std::unique_ptr<CodeCache>> CodeCache::Load(const std::string& path) {
+  auto cache = std::make_unique<CodeCache>();
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return cache;
+  std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) {
+    return Fail(path + ": not a mar built-in code cache");
+  }
+  size_t offset = sizeof kMagic;
+  while (offset < data.size()) {
+    uint32_t name_length = 0, bytes_length = 0;
+    if (!GetU32(data, offset, name_length) || offset + name_length > data.size()) return Fail(path + ": truncated");
+    std::string name = data.substr(offset, name_length);
+    offset += name_length;
+    if (!GetU32(data, offset, bytes_length) || offset + bytes_length > data.size()) return Fail(path + ": truncated");
+    cache->entries_[name].assign(data.begin() + offset, data.begin() + offset + bytes_length);
+    offset += bytes_length;
+  }
+  return cache;
+}
+
+std::unique_ptr<v8::ScriptCompiler::CachedData> CodeCache::Find(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return nullptr;
+  return std::make_unique<v8::ScriptCompiler::CachedData>(it->second.data(), static_cast<int>(it->second.size()),
+                                                          v8::ScriptCompiler::CachedData::BufferNotOwned);
+}
+
+void CodeCache::Record(const std::string& name, v8::Local<v8::UnboundScript> script) {
+  std::unique_ptr<v8::ScriptCompiler::CachedData> data(v8::ScriptCompiler::CreateCodeCache(script));
+  if (!data) return;
+  std::lock_guard lock(mutex_);
+  entries_[name].assign(data->data, data->data + data->length);
+}
+
+Result<void> CodeCache::Save(const std::string& path) const {
+  std::string out(kMagic, sizeof kMagic);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, bytes] : entries_) {
+      PutU32(out, static_cast<uint32_t>(name.size()));
+      out += name;
+      PutU32(out, static_cast<uint32_t>(bytes.size()));
+      out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+  }
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    if (!file.write(out.data(), static_cast<std::streamsize>(out.size()))) return Fail(temporary + ": cannot write");
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) return Fail(path + ": " + error.message());
+  return {};
+}
+
+}  // namespace mar::engine
