@@ -176,7 +176,10 @@ int Run(const std::string& path, const std::string& listen, int shards, const st
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  auto engine = engine::Engine::Start({.worker_threads = static_cast<int>(std::min(cores, 4u)), .extra_v8_flags = {}});
+  // MAR_V8_FLAGS passes flags to V8 for profiling (e.g. --perf-basic-prof); not for production.
+  const char* v8_flags = std::getenv("MAR_V8_FLAGS");
+  auto engine = engine::Engine::Start(
+      {.worker_threads = static_cast<int>(std::min(cores, 4u)), .extra_v8_flags = v8_flags ? v8_flags : ""});
   auto cache_path = engine::DefaultCodeCachePath();
   if (auto cache = engine::CodeCache::Load(cache_path)) {
     engine->set_code_cache(std::move(*cache));
