@@ -38,11 +38,9 @@ void Utf8EncodeInto(Args& args) {
   int written = string->WriteUtf8(isolate, reinterpret_cast<char*>(destination.data()),
                                   static_cast<int>(destination.size()), &read,
                                   v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
-  auto context = args.context();
-  auto result = v8::Array::New(isolate, 2);
-  result->Set(context, 0, v8::Integer::New(isolate, read)).Check();
-  result->Set(context, 1, v8::Integer::New(isolate, written)).Check();
-  args.Return(result);
+  // Built from elements, not by Set(): Set would run setters user code put on Array.prototype.
+  v8::Local<v8::Value> elements[] = {v8::Integer::New(isolate, read), v8::Integer::New(isolate, written)};
+  args.Return(v8::Array::New(isolate, elements, 2));
 }
 
 // Length of the valid UTF-8 prefix (WHATWG: no surrogates, no overlongs, max U+10FFFF).

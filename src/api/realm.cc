@@ -65,7 +65,8 @@ class CloneDelegate final : public v8::ValueSerializer::Delegate {
   explicit CloneDelegate(v8::Isolate* isolate) : isolate_(isolate) {}
   void ThrowDataCloneError(v8::Local<v8::String> message) override {
     auto error = v8::Exception::Error(message).As<v8::Object>();
-    error->Set(isolate_->GetCurrentContext(), ToV8(isolate_, "name"), ToV8(isolate_, "DataCloneError")).Check();
+    error->CreateDataProperty(isolate_->GetCurrentContext(), ToV8(isolate_, "name"), ToV8(isolate_, "DataCloneError"))
+        .FromMaybe(false);
     isolate_->ThrowException(error);
   }
 
@@ -123,8 +124,11 @@ void Respond(Args& args) {
     uint32_t length = headers->Length();
     response.headers.reserve(length / 2);
     for (uint32_t i = 0; i + 1 < length; i += 2) {
-      response.headers.emplace_back(ByteString(isolate, headers->Get(context, i).ToLocalChecked()),
-                                    ByteString(isolate, headers->Get(context, i + 1).ToLocalChecked()));
+      v8::Local<v8::Value> name, value;
+      if (!headers->Get(context, i).ToLocal(&name) || !headers->Get(context, i + 1).ToLocal(&value)) {
+        throw engine::PendingJsException{};
+      }
+      response.headers.emplace_back(ByteString(isolate, name), ByteString(isolate, value));
     }
   }
   v8::Local<v8::Value> body = args[4];
@@ -308,12 +312,14 @@ void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::str
                           std::span<const std::pair<std::string_view, std::string_view>> headers,
                           std::string_view body) {
   v8::Local<v8::Context> context = this->context();
-  auto header_array = v8::Array::New(isolate_, static_cast<int>(headers.size() * 2));
-  uint32_t index = 0;
+  // Built from elements, not by Set(): Set would run setters user code put on Array.prototype.
+  std::vector<v8::Local<v8::Value>> elements;
+  elements.reserve(headers.size() * 2);
   for (const auto& [name, value] : headers) {
-    header_array->Set(context, index++, OneByteString(isolate_, name)).Check();
-    header_array->Set(context, index++, OneByteString(isolate_, value)).Check();
+    elements.push_back(OneByteString(isolate_, name));
+    elements.push_back(OneByteString(isolate_, value));
   }
+  auto header_array = v8::Array::New(isolate_, elements.data(), elements.size());
   v8::Local<v8::Value> body_value = v8::Null(isolate_);
   if (!body.empty()) {
     v8::Local<v8::ArrayBuffer> buffer;

@@ -50,9 +50,11 @@ void RaiseJsException(v8::Isolate* isolate, const JsException& exception) {
     case JsErrorType::kError: error = v8::Exception::Error(message); break;
   }
   if (!exception.name.empty()) {
+    // An own data property: user code may have put a throwing setter for "name" on Error.prototype.
+    // Failure (a pending termination) leaves the plain error, which is fine.
     error.As<v8::Object>()
-        ->Set(isolate->GetCurrentContext(), ToV8(isolate, "name"), ToV8(isolate, exception.name))
-        .Check();
+        ->CreateDataProperty(isolate->GetCurrentContext(), ToV8(isolate, "name"), ToV8(isolate, exception.name))
+        .FromMaybe(false);
   }
   isolate->ThrowException(error);
 }
@@ -117,7 +119,7 @@ NativeObject::NativeObject(v8::Isolate* isolate, v8::Local<v8::Context> context,
     : isolate_(isolate), context_(context), data_(data), object_(v8::Object::New(isolate)) {}
 
 NativeObject& NativeObject::Value(const char* name, v8::Local<v8::Value> value) {
-  object_->Set(context_, ToV8(isolate_, name), value).Check();
+  object_->CreateDataProperty(context_, ToV8(isolate_, name), value).Check();  // fresh object, before user code
   return *this;
 }
 
@@ -125,7 +127,7 @@ void NativeObject::AddFunction(const char* name, v8::FunctionCallback callback) 
   v8::Local<v8::Function> function =
       v8::Function::New(context_, callback, data_, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
   function->SetName(ToV8(isolate_, name));
-  object_->Set(context_, ToV8(isolate_, name), function).Check();
+  object_->CreateDataProperty(context_, ToV8(isolate_, name), function).Check();
 }
 
 }  // namespace mar::engine

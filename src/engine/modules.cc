@@ -184,9 +184,12 @@ v8::MaybeLocal<v8::Promise> ModuleGraph::DynamicImportCallback(v8::Local<v8::Con
                                                                v8::Local<v8::FixedArray> import_assertions) {
   v8::Isolate* isolate = context->GetIsolate();
   v8::EscapableHandleScope scope(isolate);
-  v8::Local<v8::Promise::Resolver> resolver = v8::Promise::Resolver::New(context).ToLocalChecked();
-  auto reject = [&](const std::string& message) {
-    resolver->Reject(context, v8::Exception::TypeError(ToV8(isolate, message))).Check();
+  // Every V8 call here can fail once the watchdog has terminated execution; an empty result then
+  // propagates the termination instead of aborting the process.
+  v8::Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return {};
+  auto reject = [&](const std::string& message) -> v8::MaybeLocal<v8::Promise> {
+    if (resolver->Reject(context, v8::Exception::TypeError(ToV8(isolate, message))).IsNothing()) return {};
     return scope.Escape(resolver->GetPromise());
   };
   auto* graph = static_cast<ModuleGraph*>(context->GetAlignedPointerFromEmbedderData(kModuleGraphSlot));
@@ -209,7 +212,7 @@ v8::MaybeLocal<v8::Promise> ModuleGraph::DynamicImportCallback(v8::Local<v8::Con
         try_catch.ReThrow();
         return {};
       }
-      resolver->Reject(context, try_catch.Exception()).Check();
+      if (resolver->Reject(context, try_catch.Exception()).IsNothing()) return {};
       return scope.Escape(resolver->GetPromise());
     }
   }
@@ -217,10 +220,12 @@ v8::MaybeLocal<v8::Promise> ModuleGraph::DynamicImportCallback(v8::Local<v8::Con
   auto on_evaluated = [](const v8::FunctionCallbackInfo<v8::Value>& info) {
     info.GetReturnValue().Set(info.Data());
   };
-  v8::Local<v8::Function> then_namespace =
-      v8::Function::New(context, on_evaluated, loaded->GetModuleNamespace()).ToLocalChecked();
+  v8::Local<v8::Function> then_namespace;
   v8::Local<v8::Promise> result;
-  if (!evaluation.As<v8::Promise>()->Then(context, then_namespace).ToLocal(&result)) return {};
+  if (!v8::Function::New(context, on_evaluated, loaded->GetModuleNamespace()).ToLocal(&then_namespace) ||
+      !evaluation.As<v8::Promise>()->Then(context, then_namespace).ToLocal(&result)) {
+    return {};
+  }
   return scope.Escape(result);
 }
 

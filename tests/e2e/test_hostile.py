@@ -87,5 +87,16 @@ class HostileTest(unittest.TestCase):
         self.assertRegex(self.node.logs(), r"Uncaught \(in promise\) [^\"]*index\.js:13:\d+: Error: nobody listens")
 
 
+class PrototypeTrapsTest(unittest.TestCase):
+    def test_throwing_prototype_setters_do_not_reach_native_code(self):
+        with Node(os.path.join(BUNDLES, "proto_traps")) as node:
+            for _ in range(3):
+                status, _, body = node.get("/")
+                self.assertEqual(status, 200, body)
+                self.assertIn(b'"out":{"read":2,"written":3}', body)
+                self.assertIn(b'"cloneError":"DOMException"', body)
+            self.assertEqual(node.stop(), 0)
+
+
 if __name__ == "__main__":
     main()
