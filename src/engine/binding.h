@@ -6,6 +6,7 @@
 #include <v8.h>
 
 #include <cstdint>
+#include <exception>
 #include <span>
 #include <string>
 #include <string_view>
@@ -77,6 +78,9 @@ void Trampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
     RaiseJsException(info.GetIsolate(), exception);
   } catch (const PendingJsException&) {
     // Already pending in V8.
+  } catch (const std::exception& error) {
+    // A C++ exception must never unwind through V8 frames (std::terminate); make it a JS error.
+    RaiseJsException(info.GetIsolate(), JsException{JsErrorType::kError, std::string("internal error: ") + error.what(), {}});
   }
 }
 

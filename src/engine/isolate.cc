@@ -69,12 +69,14 @@ class Isolate::BudgetAllocator final : public v8::ArrayBuffer::Allocator {
   std::atomic<size_t> in_use_{0};
 };
 
-Isolate::Isolate(Engine& engine, const IsolateLimits& limits)
+Isolate::Isolate(Engine& engine, const IsolateLimits& limits, std::function<void(double)> waker)
     : engine_(engine), allocator_(std::make_unique<BudgetAllocator>(limits.array_buffer_bytes)) {
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
   params.constraints.ConfigureDefaultsFromHeapSize(0, limits.heap_bytes);
-  isolate_ = v8::Isolate::New(params);
+  isolate_ = v8::Isolate::Allocate();
+  if (waker) engine_.RegisterIsolate(isolate_, std::move(waker));
+  v8::Isolate::Initialize(isolate_, params);
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->AddNearHeapLimitCallback(&Isolate::NearHeapLimit, this);
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,7 +30,9 @@ const char* TerminationReasonText(TerminationReason reason);
 
 class Isolate {
  public:
-  Isolate(Engine& engine, const IsolateLimits& limits);
+  // `waker` (optional) routes V8's foreground tasks for this isolate to its owner's loop; it is
+  // registered before V8 sets up the heap, which may already fetch the task runner.
+  Isolate(Engine& engine, const IsolateLimits& limits, std::function<void(double)> waker = {});
   ~Isolate();
   Isolate(const Isolate&) = delete;
   Isolate& operator=(const Isolate&) = delete;

@@ -125,9 +125,12 @@ Result<ModuleGraph::Record*> ModuleGraph::Compile(v8::Local<v8::Context> context
       return Fail(where + "import assertions are not supported (import of \"" + specifier + "\")");
     }
     auto resolved = Resolve(relative_path, specifier);
-    if (!resolved) return Fail(where + resolved.error().message);
-    auto dependency = Compile(context, *resolved);
-    if (!dependency) return std::unexpected(dependency.error());
+    auto dependency = resolved ? Compile(context, *resolved) : Result<Record*>(Fail(where + resolved.error().message));
+    if (!dependency) {
+      // Forget the half-built record so a later import() reports the real error again.
+      Forget(relative_path);
+      return std::unexpected(dependency.error());
+    }
     record.resolved[specifier] = *resolved;
   }
   return &record;
@@ -146,6 +149,13 @@ Result<v8::Local<v8::Module>> ModuleGraph::Load(v8::Local<v8::Context> context, 
     }
   }
   return module;
+}
+
+void ModuleGraph::Forget(const std::string& relative_path) {
+  auto it = records_.find(relative_path);
+  if (it == records_.end()) return;
+  std::erase_if(by_hash_, [&](const auto& entry) { return entry.second == &it->second; });
+  records_.erase(it);
 }
 
 ModuleGraph::Record* ModuleGraph::FindByModule(v8::Local<v8::Module> module) {

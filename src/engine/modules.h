@@ -45,6 +45,7 @@ class ModuleGraph {
   // Resolves `specifier` imported by `referrer` (a relative path) to a bundle-relative path.
   Result<std::string> Resolve(const std::string& referrer, const std::string& specifier) const;
   Record* FindByModule(v8::Local<v8::Module> module);
+  void Forget(const std::string& relative_path);
   Record* FindByDisplayName(const std::string& display_name);
 
   static v8::MaybeLocal<v8::Module> ResolveCallback(v8::Local<v8::Context> context,

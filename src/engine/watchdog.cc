@@ -35,6 +35,11 @@ void CpuMonitor::End() {
   current_ = nullptr;
 }
 
+void CpuMonitor::TerminateCurrent(TerminationReason reason) {
+  std::lock_guard lock(mutex_);
+  if (current_) current_->Terminate(reason);
+}
+
 Watchdog::Watchdog(std::chrono::milliseconds tick) : tick_(tick), thread_([this] { Run(); }) {}
 
 Watchdog::~Watchdog() {

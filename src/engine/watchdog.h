@@ -15,6 +15,7 @@
 namespace mar::engine {
 
 class Isolate;
+enum class TerminationReason : uint8_t;
 
 // Shared between a shard thread and the watchdog. The shard marks event boundaries; the watchdog
 // measures. An "event" is anything that enters JS: a request, a timer callback, a message. JS code
@@ -34,6 +35,9 @@ class CpuMonitor {
   void NextEvent() { epoch_.fetch_add(1, std::memory_order_relaxed); }
   // Ends the current event. After End() returns the watchdog will not terminate `isolate` for it.
   void End();
+
+  // Terminates the isolate running an event on this monitor's thread, if any (any thread).
+  void TerminateCurrent(TerminationReason reason);
 
   // The counter JS may bump; 4-byte aligned and stable for the monitor's lifetime.
   uint32_t* epoch_cell() { return reinterpret_cast<uint32_t*>(&epoch_); }

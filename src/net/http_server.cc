@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -30,6 +31,7 @@ struct HttpListener::State {
   std::string authority;  // host:port for request URLs when a client sends no Host header
   bool stopping = false;
   size_t active_requests = 0;
+  std::chrono::steady_clock::time_point last_accept_warning{};
   std::list<std::weak_ptr<Session>> sessions;
 };
 
@@ -50,6 +52,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!busy_) Close();
   }
   void Close() {
+    closed_ = true;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -58,6 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void Read() {
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(state_->limits.header_bytes);
     parser_->body_limit(state_->limits.body_bytes);
@@ -67,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code error) {
+    if (closed_) return;
     if (error) {
       if (error == http::error::end_of_stream || error == asio::error::operation_aborted ||
           error == beast::error::timeout || error == asio::error::connection_reset || error == asio::error::eof) {
@@ -77,6 +82,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return SendError(status, error.message(), /*close=*/true);
     }
     auto& request = parser_->get();
+    // The URL the bundle sees is built from Host + target, so both must be what they claim to be:
+    // origin-form targets start with "/", and Host is a bare authority (no path, query, userinfo).
+    std::string_view raw_target = request.target();
+    bool absolute_form = raw_target.starts_with("http://") || raw_target.starts_with("https://");
+    if (!absolute_form && !raw_target.starts_with("/") && !(raw_target == "*" && request.method() == http::verb::options)) {
+      return SendError(400, "request target must start with \"/\"", /*close=*/true);
+    }
+    if (auto host_field = request.find(http::field::host); host_field != request.end() &&
+        host_field->value().find_first_of("/?#@ \t\\") != std::string_view::npos) {
+      return SendError(400, "invalid Host header", /*close=*/true);
+    }
     node::IncomingRequest incoming;
     incoming.method = std::string(request.method_string());
     std::string_view host;
@@ -99,7 +115,10 @@ class Session : public std::enable_shared_from_this<Session> {
     ++state_->active_requests;
     stream_.expires_never();
     state_->handler(std::move(incoming), [self = shared_from_this()](node::FetchOutcome outcome) {
-      self->OnResponse(std::move(outcome));
+      // `done` may be called from inside JS (a native): finish on a clean stack, never in a V8 frame.
+      asio::post(self->stream_.get_executor(), [self, outcome = std::move(outcome)]() mutable {
+        self->OnResponse(std::move(outcome));
+      });
     });
   }
 
@@ -111,12 +130,25 @@ class Session : public std::enable_shared_from_this<Session> {
       return SendError(status, text + " (incident " + outcome.response.error().message + ")", !keep_alive_);
     }
     api::HttpResponse& answer = *outcome.response;
-    response_.emplace();
-    response_->version(11);
-    response_->result(static_cast<unsigned>(answer.status));
-    if (!answer.status_text.empty()) response_->reason(answer.status_text);
-    for (auto& [name, value] : answer.headers) response_->insert(name, value);
-    response_->body() = std::move(answer.body);
+    // The JS layer validates these too, but user code can tamper with the built-ins it relies on;
+    // a bad response must become a 500, never an exception out of Beast.
+    bool null_body_status = answer.status == 204 || answer.status == 205 || answer.status == 304;
+    if (answer.status < 200 || answer.status > 599 || (null_body_status && !answer.body.empty())) {
+      state_->logger.Error("http", "handler returned an invalid response (status " + std::to_string(answer.status) +
+                                       (null_body_status ? " with a body" : "") + "); answering 500");
+      return SendError(500, "Internal Server Error (invalid response from the handler)", !keep_alive_);
+    }
+    try {
+      response_.emplace();
+      response_->version(11);
+      response_->result(static_cast<unsigned>(answer.status));
+      if (!answer.status_text.empty()) response_->reason(answer.status_text);
+      for (auto& [name, value] : answer.headers) response_->insert(name, value);
+      response_->body() = std::move(answer.body);
+    } catch (const std::exception& error) {
+      state_->logger.Error("http", std::string("handler returned an invalid response: ") + error.what());
+      return SendError(500, "Internal Server Error (invalid response from the handler)", !keep_alive_);
+    }
     Write();
   }
 
@@ -133,12 +165,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write() {
     if (state_->stopping) keep_alive_ = false;
     response_->keep_alive(keep_alive_);
-    response_->prepare_payload();
+    try {
+      response_->prepare_payload();
+    } catch (const std::exception& error) {
+      // e.g. a body on a status that forbids one; the status was checked, so this is defensive.
+      response_->result(http::status::internal_server_error);
+      response_->body() = "Internal Server Error\n";
+      response_->prepare_payload();
+    }
     if (head_) response_->body().clear();  // Content-Length stays that of the full body
     stream_.expires_after(state_->limits.read_timeout);
     http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code error, size_t) {
       self->busy_ = false;
-      if (error || !self->keep_alive_) return self->Close();
+      // A drain that began while this response was being written closes the connection now.
+      if (error || !self->keep_alive_ || self->state_->stopping) return self->Close();
       self->Read();
     });
   }
@@ -152,6 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool head_ = false;
   bool busy_ = false;
+  bool closed_ = false;
 };
 
 void Accept(const std::shared_ptr<State>& state) {
@@ -161,10 +202,17 @@ void Accept(const std::shared_ptr<State>& state) {
       auto session = std::make_shared<Session>(std::move(socket), state);
       auto self = state->sessions.insert(state->sessions.end(), session);
       session->Begin(self);
-    } else if (error != asio::error::operation_aborted) {
-      state->logger.Warn("http", "accept failed: " + error.message());
+      return Accept(state);
     }
-    Accept(state);
+    if (error == asio::error::operation_aborted) return Accept(state);
+    // Out of descriptors or similar: retrying at once would spin the shard and flood the log.
+    auto now = std::chrono::steady_clock::now();
+    if (now - state->last_accept_warning > std::chrono::seconds(5)) {
+      state->last_accept_warning = now;
+      state->logger.Warn("http", "accept failed: " + error.message() + "; retrying in 100 ms");
+    }
+    auto timer = std::make_shared<asio::steady_timer>(state->io, std::chrono::milliseconds(100));
+    timer->async_wait([state, timer](beast::error_code) { Accept(state); });
   });
 }
 

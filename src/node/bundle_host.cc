@@ -42,6 +42,9 @@ BundleHost::BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundl
 BundleHost::~BundleHost() {
   timer_.cancel();
   *alive_ = nullptr;
+  // Nobody may be left waiting on a discarded host.
+  auto pending = std::move(pending_);
+  for (auto& [id, done] : pending) done(FetchOutcome{Fail(NewIncidentId()), 503});
   realm_.reset();
   modules_.reset();
   isolate_.reset();
@@ -63,12 +66,9 @@ Result<void> BundleHost::Boot() {
   engine::IsolateLimits limits;
   limits.heap_bytes = size_t{bundle_.limits.memory_mb} << 20;
   limits.array_buffer_bytes = size_t{bundle_.limits.memory_mb} << 20;
-  isolate_ = std::make_unique<engine::Isolate>(engine_, limits);
-  v8::Isolate* isolate = isolate_->get();
-
   std::weak_ptr<BundleHost*> weak = alive_;
   Shard* shard = &shard_;
-  engine_.RegisterIsolate(isolate, [weak, shard](double delay_seconds) {
+  auto waker = [weak, shard](double delay_seconds) {
     // Any thread: hop to the shard, then pump (after the delay V8 asked for).
     shard->Post([weak, shard, delay_seconds] {
       auto pump = [weak] {
@@ -82,7 +82,9 @@ Result<void> BundleHost::Boot() {
         if (!error) pump();
       });
     });
-  });
+  };
+  isolate_ = std::make_unique<engine::Isolate>(engine_, limits, std::move(waker));
+  v8::Isolate* isolate = isolate_->get();
   isolate->SetPromiseRejectCallback(&OnPromiseReject);
   engine::ModuleGraph::InstallDynamicImport(isolate);
 
@@ -103,7 +105,8 @@ Result<void> BundleHost::Boot() {
   Result<void> outcome = {};
   v8::Global<v8::Promise> evaluation;
   v8::Global<v8::Module> main_module;
-  // Top-level code gets a larger budget than an event: start-up work (tables, parsing) is common.
+  // Top-level code may do start-up work (tables, parsing): 10x the event budget, at least 1 s.
+  auto startup_budget = std::chrono::milliseconds(std::max<uint32_t>(1000, bundle_.limits.cpu_ms_per_event * 10));
   bool completed = RunEvent([&] {
     auto module = modules_->Load(context, bundle_.main);
     if (!module) {
@@ -122,33 +125,46 @@ Result<void> BundleHost::Boot() {
     evaluation.Reset(isolate, result.As<v8::Promise>());
     result.As<v8::Promise>()->MarkAsHandled();  // failures are reported by Boot, not as unhandled
     realm_->ForgetRejection(result.As<v8::Promise>());
-  });
+  }, startup_budget);
   if (!completed) {
     return Fail(display_main + ": top-level code " + engine::TerminationReasonText(isolate_->termination_reason()));
   }
   if (!outcome) return outcome;
 
-  v8::Context::Scope context_scope(context);
-  v8::Local<v8::Promise> promise = evaluation.Get(isolate);
-  if (promise->State() == v8::Promise::kRejected) {
-    v8::Local<v8::Module> module = main_module.Get(isolate);
-    v8::Local<v8::Value> exception = module->GetStatus() == v8::Module::kErrored ? module->GetException() : promise->Result();
-    auto report = engine::DescribeException(isolate, context, exception, v8::Exception::CreateMessage(isolate, exception));
-    promise->MarkAsHandled();
-    return Fail("evaluating " + display_main + " failed: " + report.Full());
+  // Describing a failure and reading the exports run user code (toString, getters): a second,
+  // CPU-limited event, never unmonitored JS.
+  completed = RunEvent([&] {
+    v8::Local<v8::Promise> promise = evaluation.Get(isolate);
+    if (promise->State() == v8::Promise::kRejected) {
+      v8::Local<v8::Module> module = main_module.Get(isolate);
+      v8::Local<v8::Value> exception =
+          module->GetStatus() == v8::Module::kErrored ? module->GetException() : promise->Result();
+      auto report =
+          engine::DescribeException(isolate, context, exception, v8::Exception::CreateMessage(isolate, exception));
+      outcome = Fail("evaluating " + display_main + " failed: " + report.Full());
+      return;
+    }
+    if (promise->State() == v8::Promise::kPending) {
+      outcome = Fail(display_main + ": top-level await did not settle during start-up; mar needs the main module to "
+                                    "finish evaluating without waiting on timers or I/O");
+      return;
+    }
+    auto info = realm_->RegisterModule(main_module.Get(isolate)->GetModuleNamespace().As<v8::Object>());
+    if (!info) {
+      outcome = Fail(display_main + ": " + info.error().message);
+      return;
+    }
+    module_info_ = std::move(*info);
+  });
+  if (!completed) {
+    return Fail(display_main + ": reading the module's exports " +
+                engine::TerminationReasonText(isolate_->termination_reason()));
   }
-  if (promise->State() == v8::Promise::kPending) {
-    return Fail(display_main + ": top-level await did not settle during start-up; mar needs the main module to "
-                               "finish evaluating without waiting on timers or I/O");
-  }
-  auto info = realm_->RegisterModule(main_module.Get(isolate)->GetModuleNamespace().As<v8::Object>());
-  if (!info) return Fail(display_main + ": " + info.error().message);
-  module_info_ = std::move(*info);
-  return {};
+  return outcome;
 }
 
 template <class Body>
-bool BundleHost::RunEvent(Body&& body) {
+bool BundleHost::RunEvent(Body&& body, std::chrono::milliseconds budget) {
   if (dead_) return false;
   v8::Isolate* isolate = isolate_->get();
   v8::Isolate::Scope isolate_scope(isolate);
@@ -156,7 +172,8 @@ bool BundleHost::RunEvent(Body&& body) {
   v8::Local<v8::Context> context = realm_->context();
   v8::Context::Scope context_scope(context);
   engine::CpuMonitor& monitor = shard_.cpu_monitor();
-  monitor.Begin(isolate_.get(), std::chrono::milliseconds(bundle_.limits.cpu_ms_per_event));
+  if (budget.count() == 0) budget = std::chrono::milliseconds(bundle_.limits.cpu_ms_per_event);
+  monitor.Begin(isolate_.get(), budget);
   {
     v8::TryCatch try_catch(isolate);
     body();
@@ -164,13 +181,14 @@ bool BundleHost::RunEvent(Body&& body) {
     if (try_catch.HasCaught() && !try_catch.HasTerminated() && !isolate_->terminated()) {
       Log(obs::Level::kError, "Uncaught " + engine::DescribeException(isolate, context, try_catch).Full());
     }
+    // Describing a rejection can run user code (toString, a stack getter): still inside the budget.
+    if (!isolate_->terminated()) realm_->ReportUnhandledRejections();
   }
   monitor.End();
   if (isolate_->terminated()) {
     Die(isolate_->termination_reason());
     return false;
   }
-  realm_->ReportUnhandledRejections();
   return true;
 }
 

@@ -63,9 +63,10 @@ class BundleHost final : public api::RealmHost {
  private:
   BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger);
   Result<void> Boot();
-  // Runs `body` as one event; returns false if the isolate was terminated during it.
+  // Runs `body` as one event with the bundle's CPU budget (or `budget` if non-zero); returns
+  // false if the isolate was terminated during it.
   template <class Body>
-  bool RunEvent(Body&& body);
+  bool RunEvent(Body&& body, std::chrono::milliseconds budget = {});
   void Die(engine::TerminationReason reason);
   void PumpPlatform();
 

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "engine/isolate.h"
 #include "engine/watchdog.h"
 #include "node/bundle_host.h"
 #include "node/shard.h"
@@ -17,6 +18,7 @@ struct Node::ShardState {
   std::unique_ptr<BundleHost> host;
   std::unique_ptr<net::HttpListener> listener;
   std::chrono::steady_clock::time_point next_restart{};
+  uint64_t host_generation = 0;  // bumped for every host installed
   int restarts = 0;
 };
 
@@ -32,6 +34,15 @@ auto RunOn(Shard& shard, Task task) -> decltype(task()) {
 }
 
 }  // namespace
+
+std::function<void()> Node::DiscardWhenDead(ShardState* state) {
+  uint64_t generation = ++state->host_generation;  // an address could be reused; a count cannot
+  return [state, generation] {
+    state->shard.Post([state, generation] {
+      if (state->host_generation == generation) state->host.reset();
+    });
+  };
+}
 
 Node::Node(engine::Engine& engine, Bundle bundle, const NodeOptions& options, std::shared_ptr<obs::Logger> logger)
     : engine_(engine), bundle_(std::move(bundle)), options_(options), logger_(std::move(logger)) {}
@@ -64,9 +75,7 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
                                std::to_string(shard_state->shard.index()) + " in " +
                                std::to_string(elapsed.count()) + " ms");
       shard_state->host = std::move(*host);
-      shard_state->host->set_on_death([self, shard_state] {
-        shard_state->shard.Post([shard_state] { shard_state->host.reset(); });
-      });
+      shard_state->host->set_on_death(DiscardWhenDead(shard_state));
       promise->set_value({});
     });
   }
@@ -134,8 +143,7 @@ BundleHost* Node::EnsureHost(ShardState& state) {
                 "restarted on shard " + std::to_string(state.shard.index()) + " (restart " +
                     std::to_string(state.restarts) + ")");
   state.host = std::move(*host);
-  ShardState* shard_state = &state;
-  state.host->set_on_death([shard_state] { shard_state->shard.Post([shard_state] { shard_state->host.reset(); }); });
+  state.host->set_on_death(DiscardWhenDead(&state));
   return state.host.get();
 }
 
@@ -172,6 +180,8 @@ void Node::Shutdown() {
     if (active == 0) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       logger_->Warn("node", std::to_string(active) + " request(s) still running after the drain timeout; closing them");
+      // JS still running on a shard would keep the tear-down below waiting for it.
+      for (auto& state : shards_) state->shard.cpu_monitor().TerminateCurrent(engine::TerminationReason::kShutdown);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,9 @@ class Node {
   Node(engine::Engine& engine, Bundle bundle, const NodeOptions& options, std::shared_ptr<obs::Logger> logger);
   void HandleRequest(ShardState& state, IncomingRequest request, FetchCallback done);
   BundleHost* EnsureHost(ShardState& state);
+  // Discards a dead host once its event has unwound — that host only: a replacement may already
+  // have been started by a request queued in between.
+  static std::function<void()> DiscardWhenDead(ShardState* state);
 
   engine::Engine& engine_;
   const Bundle bundle_;
