@@ -40,6 +40,11 @@ class RobustnessTest(unittest.TestCase):
             self.assertEqual(node.stop(), 0)
             self.assertLess(time.time() - started, 5, "shutdown waited on a lost request")
 
+    def test_replaced_promise_then_does_not_stall_dispatch(self):
+        with Node(os.path.join(BUNDLES, "tamper"), "--shards", "1") as node:
+            self.assertEqual(node.get("/break-then", timeout=10)[2], b"then replaced")
+            self.assertEqual(node.get("/ok", timeout=10)[2], b"ok")
+
     def test_user_code_in_a_rejection_value_is_cpu_limited(self):
         with Node(os.path.join(BUNDLES, "tamper"), "--shards", "1") as node:
             node.get("/evil-rejection")

@@ -4,6 +4,14 @@
 let env = null;
 let handler = null;
 
+// Captured before user code runs: a bundle that replaces Promise.prototype.then must not be able to
+// stall the runtime's own request dispatch.
+const apply = Reflect.apply;
+const promiseThen = Promise.prototype.then;
+const promiseResolve = Promise.resolve.bind(Promise);
+const promiseReject = Promise.reject.bind(Promise);
+const then = (promise, onFulfilled, onRejected) => apply(promiseThen, promise, [onFulfilled, onRejected]);
+
 // Capability objects for what the manifest did not grant (or this build cannot provide): they
 // exist so that using them fails with one clear message naming the manifest key.
 function refusingCapability(bindingName, message) {
@@ -11,7 +19,7 @@ function refusingCapability(bindingName, message) {
     get(target, property) {
       if (property === Symbol.toStringTag) return bindingName;
       if (typeof property === "symbol" || property === "then") return undefined;
-      return () => Promise.reject(new Error(`env.${bindingName}.${String(property)}: ${message}`));
+      return () => promiseReject(new Error(`env.${bindingName}.${String(property)}: ${message}`));
     },
   });
 }
@@ -85,7 +93,7 @@ function respond(id, response) {
 class ExecutionContext {
   waitUntil(promise) {
     // Keeps the work going after the response; failures are logged rather than lost.
-    Promise.resolve(promise).catch((error) => internal.reportError(error));
+    then(promiseResolve(promise), undefined, (error) => internal.reportError(error));
   }
   passThroughOnException() {
     throw new TypeError("ctx.passThroughOnException() is not supported by mar: there is no origin to pass through to");
@@ -109,7 +117,7 @@ internal.dispatchFetch = (id, method, url, headers, body) => {
   if (internal.isResponse(result)) {
     respond(id, result);  // synchronous handlers answer without a promise round trip
   } else {
-    Promise.resolve(result).then(
+    then(promiseResolve(result),
       (response) => respond(id, response),
       (error) => native.respondError(id, error),
     );

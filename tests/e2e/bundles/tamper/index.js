@@ -5,6 +5,13 @@ export default {
     const { pathname } = new URL(request.url);
     switch (pathname) {
       case "/ok": return new Response("ok");
+      case "/break-then": {
+        // Replacing Promise.prototype.then must not stall the runtime's dispatch of async handlers.
+        const original = Promise.prototype.then;
+        Promise.prototype.then = function () { return this; };
+        queueMicrotask(() => { Promise.prototype.then = original; });
+        return new Response("then replaced");
+      }
       case "/null-body-status": {
         // Defeats the JS-side null-body check; the C++ side must still refuse, not crash.
         const has = Set.prototype.has;
