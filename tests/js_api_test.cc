@@ -40,7 +40,7 @@ std::string RunFile(const std::string& file, std::vector<std::string>& failures)
   v8::Isolate::Scope isolate_scope(v8_isolate);
   v8::HandleScope handle_scope(v8_isolate);
   TestHost host;
-  auto realm = api::Realm::Create(v8_isolate, host, {"js-tests", R"({"env":{},"capabilities":{"timers":true}})", nullptr, false});
+  auto realm = api::Realm::Create(v8_isolate, host, {R"({"env":{},"capabilities":{"timers":true}})", nullptr, false});
   if (!realm) return "realm: " + realm.error().message;
   v8::Local<v8::Context> context = (*realm)->context();
   v8::Context::Scope context_scope(context);

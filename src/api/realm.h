@@ -42,7 +42,6 @@ class RealmHost {
 inline constexpr int kRealmSlot = 3;
 
 struct RealmConfig {
-  std::string name;           // bundle name, used in messages
   std::string config_json;    // {"env": {...}, "capabilities": {...}} as JSON
   engine::CodeCache* code_cache = nullptr;  // built-in code caches to use (and, if recording, fill)
   bool record_code_cache = false;

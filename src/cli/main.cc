@@ -79,7 +79,7 @@ int WriteBuiltinCache(const std::string& path) {
     v8::Isolate::Scope isolate_scope(v8_isolate);
     v8::HandleScope handle_scope(v8_isolate);
     SilentHost host;
-    auto realm = api::Realm::Create(v8_isolate, host, {"cache", R"({"env":{},"capabilities":{}})", &cache, true});
+    auto realm = api::Realm::Create(v8_isolate, host, {R"({"env":{},"capabilities":{}})", &cache, true});
     if (!realm) {
       std::cerr << realm.error().message << "\n";
       return 1;

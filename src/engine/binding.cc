@@ -59,8 +59,13 @@ void RaiseJsException(v8::Isolate* isolate, const JsException& exception) {
   isolate->ThrowException(error);
 }
 
+std::string Args::function_name() const {
+  v8::Local<v8::Value> name = info_.Data();
+  return name->IsString() ? "native." + ToUtf8(isolate(), name) : std::string("native function");
+}
+
 void Args::ThrowArgumentError(int index, std::string_view expected) const {
-  ThrowTypeError(std::string(function_name_) + ": argument " + std::to_string(index + 1) + " must be " +
+  ThrowTypeError(function_name() + ": argument " + std::to_string(index + 1) + " must be " +
                  std::string(expected));
 }
 
@@ -115,8 +120,8 @@ std::span<uint8_t> Args::Bytes(int index) const {
 
 void Args::Return(std::string_view utf8) { info_.GetReturnValue().Set(ToV8(isolate(), utf8)); }
 
-NativeObject::NativeObject(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value> data)
-    : isolate_(isolate), context_(context), data_(data), object_(v8::Object::New(isolate)) {}
+NativeObject::NativeObject(v8::Isolate* isolate, v8::Local<v8::Context> context)
+    : isolate_(isolate), context_(context), object_(v8::Object::New(isolate)) {}
 
 NativeObject& NativeObject::Value(const char* name, v8::Local<v8::Value> value) {
   object_->CreateDataProperty(context_, ToV8(isolate_, name), value).Check();  // fresh object, before user code
@@ -125,7 +130,7 @@ NativeObject& NativeObject::Value(const char* name, v8::Local<v8::Value> value) 
 
 void NativeObject::AddFunction(const char* name, v8::FunctionCallback callback) {
   v8::Local<v8::Function> function =
-      v8::Function::New(context_, callback, data_, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+      v8::Function::New(context_, callback, ToV8(isolate_, name), 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
   function->SetName(ToV8(isolate_, name));
   object_->CreateDataProperty(context_, ToV8(isolate_, name), function).Check();
 }

@@ -32,16 +32,15 @@ struct PendingJsException {};
 
 class Args {
  public:
-  Args(const v8::FunctionCallbackInfo<v8::Value>& info, const char* function_name)
-      : info_(info), function_name_(function_name) {}
+  explicit Args(const v8::FunctionCallbackInfo<v8::Value>& info) : info_(info) {}
 
   v8::Isolate* isolate() const { return info_.GetIsolate(); }
   v8::Local<v8::Context> context() const { return isolate()->GetCurrentContext(); }
   int length() const { return info_.Length(); }
   v8::Local<v8::Value> operator[](int index) const { return info_[index]; }
-  v8::Local<v8::Value> data() const { return info_.Data(); }
   v8::Local<v8::Object> receiver() const { return info_.This(); }
-  const char* function_name() const { return function_name_; }
+  // "native.<name>", from the name NativeObject stores as the function's data (error paths only).
+  std::string function_name() const;
 
   // Converters: each throws a TypeError naming the function and the argument on a mismatch.
   std::string Utf8(int index) const;            // any value, via ToString
@@ -62,7 +61,6 @@ class Args {
 
  private:
   const v8::FunctionCallbackInfo<v8::Value>& info_;
-  const char* function_name_;
 };
 
 using NativeFunction = void (*)(Args&);
@@ -71,7 +69,7 @@ void RaiseJsException(v8::Isolate* isolate, const JsException& exception);
 
 template <NativeFunction F>
 void Trampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  Args args(info, "native");
+  Args args(info);
   try {
     F(args);
   } catch (const JsException& exception) {
@@ -87,7 +85,7 @@ void Trampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
 // Builds a plain object of native functions for one context.
 class NativeObject {
  public:
-  NativeObject(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value> data = {});
+  NativeObject(v8::Isolate* isolate, v8::Local<v8::Context> context);
 
   template <NativeFunction F>
   NativeObject& Function(const char* name) {
@@ -102,7 +100,6 @@ class NativeObject {
   void AddFunction(const char* name, v8::FunctionCallback callback);
   v8::Isolate* isolate_;
   v8::Local<v8::Context> context_;
-  v8::Local<v8::Value> data_;
   v8::Local<v8::Object> object_;
 };
 

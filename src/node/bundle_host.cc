@@ -91,7 +91,7 @@ Result<void> BundleHost::Boot() {
   v8::Isolate::Scope isolate_scope(isolate);
   v8::HandleScope handle_scope(isolate);
   auto realm = api::Realm::Create(isolate, *this,
-                                  {bundle_.manifest.name, bundle_.realm_config_json, engine_.code_cache(), false});
+                                  {bundle_.realm_config_json, engine_.code_cache(), false});
   if (!realm) return std::unexpected(realm.error());
   realm_ = std::move(*realm);
   if (logger_.Enabled(obs::Level::kDebug)) {

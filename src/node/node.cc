@@ -65,19 +65,7 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
     loads.push_back(promise->get_future());
     Node* self = node.get();
     ShardState* shard_state = state.get();
-    state->shard.Post([self, shard_state, promise] {
-      auto started = std::chrono::steady_clock::now();
-      auto host = BundleHost::Start(self->engine_, shard_state->shard, self->bundle_, *self->logger_);
-      if (!host) return promise->set_value(std::unexpected(host.error()));
-      auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
-      self->logger_->Write(obs::Level::kDebug, "node",
-                           "bundle " + self->bundle_.manifest.name + " started on shard " +
-                               std::to_string(shard_state->shard.index()) + " in " +
-                               std::to_string(elapsed.count()) + " ms");
-      shard_state->host = std::move(*host);
-      shard_state->host->set_on_death(DiscardWhenDead(shard_state));
-      promise->set_value({});
-    });
+    state->shard.Post([self, shard_state, promise] { promise->set_value(self->StartHost(*shard_state)); });
   }
   Result<void> failure = {};
   for (auto& load : loads) {
@@ -130,21 +118,32 @@ BundleHost* Node::EnsureHost(ShardState& state) {
   if (state.host && !state.host->dead()) return state.host.get();
   auto now = std::chrono::steady_clock::now();
   if (now < state.next_restart) return nullptr;
-  auto host = BundleHost::Start(engine_, state.shard, bundle_, *logger_);
-  if (!host) {
+  auto started = StartHost(state);
+  if (!started) {
     // The bundle started before, so this is a failure in its top-level code (a limit, randomness);
     // back off so a crash loop cannot monopolize the shard.
     state.next_restart = now + std::chrono::seconds(1);
-    logger_->Error("bundle:" + bundle_.manifest.name, "restart failed: " + host.error().message);
+    logger_->Error("bundle:" + bundle_.manifest.name, "restart failed: " + started.error().message);
     return nullptr;
   }
   ++state.restarts;
   logger_->Info("bundle:" + bundle_.manifest.name,
                 "restarted on shard " + std::to_string(state.shard.index()) + " (restart " +
                     std::to_string(state.restarts) + ")");
-  state.host = std::move(*host);
-  state.host->set_on_death(DiscardWhenDead(&state));
   return state.host.get();
+}
+
+Result<void> Node::StartHost(ShardState& state) {
+  auto started = std::chrono::steady_clock::now();
+  auto host = BundleHost::Start(engine_, state.shard, bundle_, *logger_);
+  if (!host) return std::unexpected(host.error());
+  auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  logger_->Write(obs::Level::kDebug, "node",
+                 "bundle " + bundle_.manifest.name + " started on shard " + std::to_string(state.shard.index()) +
+                     " in " + std::to_string(elapsed.count()) + " ms");
+  state.host = std::move(*host);  // destroys a dead predecessor, which answers its pending requests
+  state.host->set_on_death(DiscardWhenDead(&state));
+  return {};
 }
 
 void Node::HandleRequest(ShardState& state, IncomingRequest request, FetchCallback done) {

@@ -48,6 +48,8 @@ class Node {
   Node(engine::Engine& engine, Bundle bundle, const NodeOptions& options, std::shared_ptr<obs::Logger> logger);
   void HandleRequest(ShardState& state, IncomingRequest request, FetchCallback done);
   BundleHost* EnsureHost(ShardState& state);
+  // Starts the bundle on `state`'s shard (on that thread) and installs it as the current host.
+  Result<void> StartHost(ShardState& state);
   // Discards a dead host once its event has unwound — that host only: a replacement may already
   // have been started by a request queued in between.
   static std::function<void()> DiscardWhenDead(ShardState* state);
