@@ -14,9 +14,9 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libssl-dev libicu-dev libgtest-dev libgmock-dev
+  libssl-dev libicu-dev libgtest-dev libgmock-dev libcurl4-openssl-dev
   libbrotli1 libc-ares2 libicu72 libnghttp2-14 libssl3 libuv1 zlib1g
-  curl python3 nodejs npm
+  curl wrk python3 nodejs npm
 )
 
 missing=()
