@@ -1,4 +1,5 @@
-// The built-in JavaScript embedded at build time (src/api/js/*.js and the bundled whatwg-url).
+// The built-in JavaScript embedded at build time (src/api/js/*.js and the bundled whatwg-url and
+// web-streams-polyfill).
 #pragma once
 
 #include <span>
@@ -7,7 +8,8 @@
 namespace mar::api {
 
 struct JsSource {
-  std::string_view name;    // file name, e.g. "05_timers.js"; "url_bundle.js" for whatwg-url
+  std::string_view name;    // file name, e.g. "05_timers.js"; "url_bundle.js" / "streams_bundle.js" for
+                            // the npm bundles
   std::string_view source;
 };
 

@@ -90,60 +90,112 @@ void StructuredClone(Args& args) {
   args.Return(result);
 }
 
-// Evaluates the bundled whatwg-url on first use of URL/URLSearchParams (it is ~300 KB).
-void LoadUrl(Args& args) {
+// Evaluates one of the npm bundles on first use: "url" (whatwg-url, ~300 KB, behind URL and
+// URLSearchParams) or "streams" (web-streams-polyfill, behind ReadableStream and friends).
+void LoadBundle(Args& args) {
   v8::Isolate* isolate = args.isolate();
   v8::Local<v8::Context> context = args.context();
+  std::string name = args.Utf8(0);
+  std::string file = name + "_bundle.js";
+  std::string global = name == "url" ? "__marUrl" : "__marStreams";
   for (const JsSource& source : BuiltinJsSources()) {
-    if (source.name != "url_bundle.js") continue;
+    if (source.name != file) continue;
     std::string wrapped = "(function (__marNative) {\n";
     wrapped.append(source.source);
-    wrapped.append("\nreturn __marUrl;\n})");
+    wrapped.append("\nreturn " + global + ";\n})");
     v8::Local<v8::Value> function;
     v8::Local<v8::Value> exports;
-    v8::Local<v8::Value> argv[] = {args.Object(0)};  // the native object, for the IDNA shim
-    if (!RealmOf(args).RunBuiltin("url.js", wrapped).ToLocal(&function) ||
+    v8::Local<v8::Value> argv[] = {args.Object(1)};  // the native object, for the IDNA shim
+    if (!RealmOf(args).RunBuiltin(name + ".js", wrapped).ToLocal(&function) ||
         !function.As<v8::Function>()->Call(context, v8::Undefined(isolate), 1, argv).ToLocal(&exports)) {
       throw engine::PendingJsException{};
     }
     args.Return(exports);
     return;
   }
-  engine::ThrowError("internal error: URL implementation missing from this build");
+  engine::ThrowError("internal error: built-in bundle \"" + name + "\" missing from this build");
 }
 
-void Respond(Args& args) {
+// Body bytes from a string (as UTF-8) or a buffer source; anything else is no body.
+std::string BodyBytes(Args& args, int index) {
   v8::Isolate* isolate = args.isolate();
-  v8::Local<v8::Context> context = args.context();
-  auto id = static_cast<uint64_t>(args.Number(0));
-  HttpResponse response;
-  response.status = static_cast<int>(args.Number(1));
-  response.status_text = ByteString(isolate, args[2]);
-  if (args[3]->IsArray()) {
-    auto headers = args[3].As<v8::Array>();
-    uint32_t length = headers->Length();
-    response.headers.reserve(length / 2);
-    for (uint32_t i = 0; i + 1 < length; i += 2) {
-      v8::Local<v8::Value> name, value;
-      if (!headers->Get(context, i).ToLocal(&name) || !headers->Get(context, i + 1).ToLocal(&value)) {
-        throw engine::PendingJsException{};
-      }
-      response.headers.emplace_back(ByteString(isolate, name), ByteString(isolate, value));
-    }
-  }
-  v8::Local<v8::Value> body = args[4];
+  v8::Local<v8::Value> body = args[index];
+  std::string bytes;
   if (body->IsString()) {
     auto string = body.As<v8::String>();
     int length = string->Utf8Length(isolate);
-    response.body.resize(static_cast<size_t>(length));
-    string->WriteUtf8(isolate, response.body.data(), length, nullptr,
+    bytes.resize(static_cast<size_t>(length));
+    string->WriteUtf8(isolate, bytes.data(), length, nullptr,
                       v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
   } else if (body->IsArrayBufferView() || body->IsArrayBuffer()) {
-    std::span<uint8_t> bytes = args.Bytes(4);
-    response.body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    std::span<uint8_t> span = args.Bytes(index);
+    bytes.assign(reinterpret_cast<const char*>(span.data()), span.size());
   }
+  return bytes;
+}
+
+// A flat [name, value, ...] array of ByteStrings.
+std::vector<std::pair<std::string, std::string>> HeaderPairs(Args& args, int index) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (!args[index]->IsArray()) return pairs;
+  v8::Isolate* isolate = args.isolate();
+  v8::Local<v8::Context> context = args.context();
+  auto headers = args[index].As<v8::Array>();
+  uint32_t length = headers->Length();
+  pairs.reserve(length / 2);
+  for (uint32_t i = 0; i + 1 < length; i += 2) {
+    v8::Local<v8::Value> name, value;
+    if (!headers->Get(context, i).ToLocal(&name) || !headers->Get(context, i + 1).ToLocal(&value)) {
+      throw engine::PendingJsException{};
+    }
+    pairs.emplace_back(ByteString(isolate, name), ByteString(isolate, value));
+  }
+  return pairs;
+}
+
+uint64_t Id(Args& args, int index) { return static_cast<uint64_t>(args.Number(index)); }
+
+// respond(id, status, statusText, headers, body): body null | string | bytes | true (streamed:
+// the chunks follow through sinkWrite(id, ...)).
+void Respond(Args& args) {
+  HttpResponse response;
+  uint64_t id = Id(args, 0);
+  response.status = static_cast<int>(args.Number(1));
+  response.status_text = ByteString(args.isolate(), args[2]);
+  response.headers = HeaderPairs(args, 3);
+  response.streamed = args[4]->IsTrue();
+  if (!response.streamed) response.body = BodyBytes(args, 4);
   RealmOf(args).host().OnFetchResponse(id, std::move(response));
 }
+
+void SinkWrite(Args& args) {
+  std::span<uint8_t> bytes = args.Bytes(1);
+  args.Return(RealmOf(args).host().WriteSink(Id(args, 0), bytes));
+}
+
+void SinkEnd(Args& args) { RealmOf(args).host().EndSink(Id(args, 0)); }
+
+void SinkAbort(Args& args) { RealmOf(args).host().AbortSink(Id(args, 0), args.Utf8(1)); }
+
+void BodyPull(Args& args) { RealmOf(args).host().PullBody(Id(args, 0)); }
+
+void BodyCancel(Args& args) { RealmOf(args).host().CancelBody(Id(args, 0)); }
+
+// fetchStart(method, url, headers, body) -> id; body null | string | bytes | true (streamed).
+// Throws a TypeError when the capabilities do not allow the request.
+void FetchStart(Args& args) {
+  OutboundRequest request;
+  request.method = ByteString(args.isolate(), args[0]);
+  request.url = args.Utf8(1);
+  request.headers = HeaderPairs(args, 2);
+  request.streamed_body = args[3]->IsTrue();
+  if (!request.streamed_body) request.body = BodyBytes(args, 3);
+  auto started = RealmOf(args).host().StartFetch(std::move(request));
+  if (!started) engine::ThrowTypeError(started.error().message);
+  args.Return(static_cast<double>(*started));
+}
+
+void FetchAbort(Args& args) { RealmOf(args).host().AbortFetch(Id(args, 0)); }
 
 void RespondError(Args& args) {
   auto id = static_cast<uint64_t>(args.Number(0));
@@ -159,9 +211,16 @@ void AddRuntimeNatives(engine::NativeObject& natives) {
       .Function<ArmTimer>("armTimer")
       .Function<RunMicrotasks>("runMicrotasks")
       .Function<StructuredClone>("structuredClone")
-      .Function<LoadUrl>("loadUrl")
+      .Function<LoadBundle>("loadBundle")
       .Function<Respond>("respond")
-      .Function<RespondError>("respondError");
+      .Function<RespondError>("respondError")
+      .Function<SinkWrite>("sinkWrite")
+      .Function<SinkEnd>("sinkEnd")
+      .Function<SinkAbort>("sinkAbort")
+      .Function<BodyPull>("bodyPull")
+      .Function<BodyCancel>("bodyCancel")
+      .Function<FetchStart>("fetchStart")
+      .Function<FetchAbort>("fetchAbort");
 }
 
 Realm::Realm(v8::Isolate* isolate, RealmHost& host) : isolate_(isolate), host_(host) {}
@@ -215,7 +274,7 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
 
   v8::TryCatch try_catch(isolate_);
   for (const JsSource& source : BuiltinJsSources()) {
-    if (source.name == "url_bundle.js") continue;  // loaded lazily by native.loadUrl
+    if (source.name.ends_with("_bundle.js")) continue;  // loaded lazily by native.loadBundle
     std::string wrapped = "(function (native, internal, global) { \"use strict\";\n";
     wrapped.append(source.source);
     wrapped.append("\n})");
@@ -237,6 +296,8 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
                 engine::DescribeException(isolate_, context, try_catch).Full());
   }
   run_timers_.Reset(isolate_, Entry("runTimers"));
+  body_chunk_.Reset(isolate_, Entry("bodyChunk"));
+  sink_event_.Reset(isolate_, Entry("sinkEvent"));
   dispatch_fetch_.Reset(isolate_, Entry("dispatchFetch"));
   return {};
 }
@@ -310,7 +371,7 @@ void Realm::RunTimers() {
 
 void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
                           std::span<const std::pair<std::string_view, std::string_view>> headers,
-                          std::string_view body) {
+                          std::string_view body, bool streamed_body) {
   v8::Local<v8::Context> context = this->context();
   // Built from elements, not by Set(): Set would run setters user code put on Array.prototype.
   std::vector<v8::Local<v8::Value>> elements;
@@ -321,7 +382,9 @@ void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::str
   }
   auto header_array = v8::Array::New(isolate_, elements.data(), elements.size());
   v8::Local<v8::Value> body_value = v8::Null(isolate_);
-  if (!body.empty()) {
+  if (streamed_body) {
+    body_value = v8::True(isolate_);  // a native source with the request's id
+  } else if (!body.empty()) {
     v8::Local<v8::ArrayBuffer> buffer;
     if (!engine::NewArrayBuffer(isolate_, body.size()).ToLocal(&buffer)) {
       host_.OnFetchResponse(request_id, Fail("request body exceeds the bundle's memory budget"));
@@ -333,6 +396,54 @@ void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::str
   v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(request_id)),
                                  ToV8(isolate_, method), ToV8(isolate_, url), header_array, body_value};
   if (dispatch_fetch_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 5, argv).IsEmpty()) return;
+}
+
+void Realm::DeliverBodyChunk(uint64_t stream_id, std::string_view chunk, bool done, std::string_view error) {
+  v8::Local<v8::Context> context = this->context();
+  v8::Local<v8::Value> value = v8::Null(isolate_);
+  v8::Local<v8::Value> message = v8::Undefined(isolate_);
+  if (!error.empty()) {
+    message = ToV8(isolate_, error);
+  } else if (!done) {
+    v8::Local<v8::ArrayBuffer> buffer;
+    if (!engine::NewArrayBuffer(isolate_, chunk.size()).ToLocal(&buffer)) {
+      message = ToV8(isolate_, "a body chunk of " + std::to_string(chunk.size()) +
+                                   " bytes does not fit in the bundle's memory budget");
+    } else {
+      std::memcpy(buffer->GetBackingStore()->Data(), chunk.data(), chunk.size());
+      value = v8::Uint8Array::New(buffer, 0, chunk.size());
+    }
+  }
+  v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(stream_id)), value, message};
+  if (body_chunk_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 3, argv).IsEmpty()) return;
+}
+
+void Realm::SinkEvent(uint64_t sink_id, SinkState state) {
+  v8::Local<v8::Context> context = this->context();
+  v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(sink_id)),
+                                 ToV8(isolate_, state == SinkState::kDrain ? "drain" : "closed")};
+  if (sink_event_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 2, argv).IsEmpty()) return;
+}
+
+void Realm::FetchHead(uint64_t id, int status, std::string_view status_text,
+                      std::span<const std::pair<std::string, std::string>> headers) {
+  v8::Local<v8::Context> context = this->context();
+  std::vector<v8::Local<v8::Value>> elements;
+  elements.reserve(headers.size() * 2);
+  for (const auto& [name, value] : headers) {
+    elements.push_back(OneByteString(isolate_, name));
+    elements.push_back(OneByteString(isolate_, value));
+  }
+  v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(id)), v8::Number::New(isolate_, status),
+                                 OneByteString(isolate_, status_text),
+                                 v8::Array::New(isolate_, elements.data(), elements.size())};
+  if (Entry("fetchHead")->Call(context, v8::Undefined(isolate_), 4, argv).IsEmpty()) return;
+}
+
+void Realm::FetchFailed(uint64_t id, std::string_view message) {
+  v8::Local<v8::Context> context = this->context();
+  v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(id)), ToV8(isolate_, message)};
+  if (Entry("fetchFailed")->Call(context, v8::Undefined(isolate_), 2, argv).IsEmpty()) return;
 }
 
 void Realm::TrackRejection(v8::PromiseRejectMessage& message) {

@@ -22,6 +22,16 @@ struct HttpResponse {
   std::string status_text;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  bool streamed = false;  // the body follows through the sink with the request's id
+};
+
+// An outbound fetch() as the JS layer asks for it; the host checks it against the capabilities.
+struct OutboundRequest {
+  std::string method;
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool streamed_body = false;  // the body follows through the sink with the fetch's id
 };
 
 // What a realm needs from whoever runs it (the node's bundle host, or a test harness).
@@ -36,6 +46,27 @@ class RealmHost {
   virtual void OnFetchResponse(uint64_t request_id, Result<HttpResponse> response) = 0;
   // The cell JS bumps between events it runs in one entry (see engine::CpuMonitor); may be null.
   virtual uint32_t* EventEpochCell() { return nullptr; }
+
+  // Native byte streams. Ids name request bodies, fetch responses and response sinks; they come
+  // from the host (a request's id, a fetch's id). The defaults are for hosts without HTTP.
+  //
+  // A ReadableStream over a native source wants its next chunk: answer, later and once, with
+  // Realm::DeliverBodyChunk.
+  virtual void PullBody(uint64_t stream_id) {}
+  // The stream was cancelled (or collected): release the source.
+  virtual void CancelBody(uint64_t stream_id) {}
+  // A body streamed from JS into a native sink (a response, an upload). Write returns false when
+  // the sink is full; Realm::SinkEvent(kDrain) says when to go on.
+  virtual bool WriteSink(uint64_t sink_id, std::span<const uint8_t> bytes) { return true; }
+  virtual void EndSink(uint64_t sink_id) {}
+  virtual void AbortSink(uint64_t sink_id, std::string_view reason) {}
+  // Outbound fetch(): the request id, or a message for the TypeError (a denial names the host and
+  // the manifest key). The head arrives through Realm::FetchHead, the body as a native source
+  // with the same id, a failure through Realm::FetchFailed.
+  virtual Result<uint64_t> StartFetch(OutboundRequest request) {
+    return Fail("fetch() is not available in this context");
+  }
+  virtual void AbortFetch(uint64_t id) {}
 };
 
 // Embedder data slot holding the Realm* of a context.
@@ -76,7 +107,14 @@ class Realm {
   void RunTimers();
   void DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
                      std::span<const std::pair<std::string_view, std::string_view>> headers,
-                     std::string_view body);
+                     std::string_view body, bool streamed_body);
+  // A native source's answer to PullBody: a chunk, the end (done), or an error message.
+  void DeliverBodyChunk(uint64_t stream_id, std::string_view chunk, bool done, std::string_view error = {});
+  enum class SinkState { kDrain, kClosed };
+  void SinkEvent(uint64_t sink_id, SinkState state);
+  void FetchHead(uint64_t id, int status, std::string_view status_text,
+                 std::span<const std::pair<std::string, std::string>> headers);
+  void FetchFailed(uint64_t id, std::string_view message);
 
   // Compiles and runs a built-in script through the code cache; used by the natives too.
   v8::MaybeLocal<v8::Value> RunBuiltin(const std::string& name, std::string_view wrapped_source);
@@ -100,6 +138,8 @@ class Realm {
   v8::Global<v8::Object> internal_;
   v8::Global<v8::Function> run_timers_;
   v8::Global<v8::Function> dispatch_fetch_;
+  v8::Global<v8::Function> body_chunk_;
+  v8::Global<v8::Function> sink_event_;
   engine::CodeCache* code_cache_ = nullptr;
   bool record_code_cache_ = false;
   std::vector<std::pair<std::string, v8::Global<v8::UnboundScript>>> compiled_;  // recording mode only

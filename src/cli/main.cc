@@ -90,7 +90,8 @@ int WriteBuiltinCache(const std::string& path) {
         "const u = new URL('https://example.com/a?b=1#c'); u.searchParams.get('b'); String(u);"
         "new Headers({a: 'b'}).get('a'); new Response('x').headers; Response.json({a: 1});"
         "new Request('https://example.com/', {method: 'POST', body: 'x'});"
-        "new TextDecoder().decode(new TextEncoder().encode('x'));";
+        "new TextDecoder().decode(new TextEncoder().encode('x'));"
+        "new Response(new ReadableStream({pull(c) { c.enqueue(new Uint8Array(1)); c.close(); }})).text();";
     v8::TryCatch try_catch(v8_isolate);
     v8::Local<v8::Script> script;
     if (!v8::Script::Compile(context, engine::ToV8(v8_isolate, warm_up)).ToLocal(&script) ||

@@ -1,10 +1,13 @@
 #include "net/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <deque>
 #include <list>
 
 namespace mar::net {
@@ -17,6 +20,13 @@ using tcp = asio::ip::tcp;
 namespace {
 
 class Session;
+
+// A streamed response's queue: above this the producer is told to wait; it is told to go on once
+// the queue is below the low-water mark again.
+constexpr size_t kWriteHighWater = 256 * 1024;
+constexpr size_t kWriteLowWater = 64 * 1024;
+// One read of a streamed request body delivers at most this much.
+constexpr size_t kBodyChunkBytes = 64 * 1024;
 
 }  // namespace
 
@@ -39,49 +49,162 @@ namespace {
 
 using State = HttpListener::State;
 
+bool IsHopByHop(std::string_view name) {
+  return beast::iequals(name, "connection") || beast::iequals(name, "keep-alive") ||
+         beast::iequals(name, "transfer-encoding") || beast::iequals(name, "upgrade") ||
+         beast::iequals(name, "content-length") || beast::iequals(name, "proxy-connection") ||
+         beast::iequals(name, "te") || beast::iequals(name, "trailer");
+}
+
+const char* kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// One connection: reads a request, hands it to the handler with an Exchange, writes the response,
+// and (keep-alive) reads the next. Requests are taken one at a time, so pipelined requests wait in
+// the socket until the response before them is complete.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<State> state) : stream_(std::move(socket)), state_(std::move(state)) {}
 
   void Begin(std::list<std::weak_ptr<Session>>::iterator self) {
     self_ = self;
-    stream_.socket().set_option(tcp::no_delay(true));
-    Read();
+    beast::error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    ReadHead();
   }
   void CloseIfIdle() {
     if (!busy_) Close();
   }
   void Close() {
+    if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
+    if (busy_) {
+      busy_ = false;
+      --state_->active_requests;
+      // The handler learns that nobody is listening any more (a stream producer stops).
+      if (auto closed = std::move(on_closed_)) asio::post(stream_.get_executor(), std::move(closed));
+    }
+    on_drain_ = nullptr;
+    if (auto read = std::move(body_reader_)) {
+      asio::post(stream_.get_executor(), [read = std::move(read)] { read(Fail("the client closed the connection")); });
+    }
   }
   ~Session() { state_->sessions.erase(self_); }
 
- private:
-  void Read() {
-    head_ = false;
-    parser_.emplace();
-    parser_->header_limit(state_->limits.header_bytes);
-    parser_->body_limit(state_->limits.body_bytes);
-    stream_.expires_after(state_->limits.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code error, size_t) { self->OnRead(error); });
+  // --- the Exchange operations, for the request with `serial` ---
+  bool Current(uint64_t serial) const { return !closed_ && busy_ && serial == serial_; }
+
+  void ReadBody(Exchange::ReadCallback done) {
+    if (body_reader_ || reading_body_) {
+      asio::post(stream_.get_executor(), [done = std::move(done)] { done(Fail("a body read is already pending")); });
+      return;
+    }
+    body_reader_ = std::move(done);
+    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_] {
+      if (self->Current(serial)) self->ReadBodyChunk();
+    });
   }
 
-  void OnRead(beast::error_code error) {
+  void Respond(ResponseHead head, std::string body) {
+    if (phase_ != Phase::kHandling) return;
+    phase_ = Phase::kResponding;
+    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_, head = std::move(head),
+                                        body = std::move(body)]() mutable {
+      if (self->Current(serial)) self->WriteWhole(std::move(head), std::move(body));
+    });
+  }
+
+  void FailRequest(int status, std::string incident) {
+    if (phase_ != Phase::kHandling) return;
+    phase_ = Phase::kResponding;
+    std::string text = status == 503 ? "Service Unavailable" : "Internal Server Error";
+    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_, status,
+                                        message = text + " (incident " + incident + ")"]() mutable {
+      if (self->Current(serial)) self->SendError(status, std::move(message), false);
+    });
+  }
+
+  void StartStream(ResponseHead head) {
+    if (phase_ != Phase::kHandling) return;
+    phase_ = Phase::kStreaming;
+    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_, head = std::move(head)]() mutable {
+      if (self->Current(serial)) self->WriteStreamHead(std::move(head));
+    });
+  }
+
+  bool Write(std::string_view chunk) {
+    if (phase_ != Phase::kStreaming || stream_ended_) return true;
+    if (chunk.empty()) return queued_bytes_ < kWriteHighWater;
+    if (!head_request_) {
+      queued_bytes_ += chunk.size();
+      chunks_.emplace_back(chunk);
+      KickWrites();
+    }
+    if (queued_bytes_ < kWriteHighWater) return true;
+    drain_wanted_ = true;
+    return false;
+  }
+
+  void End() {
+    if (phase_ != Phase::kStreaming || stream_ended_) return;
+    stream_ended_ = true;
+    KickWrites();
+  }
+
+  void Abort() {
+    if (phase_ != Phase::kStreaming && phase_ != Phase::kHandling) return;
+    state_->logger.Warn("http", "response stream failed mid-body; closing the connection");
+    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_] {
+      if (self->Current(serial)) self->Close();
+    });
+  }
+
+  void set_on_drain(uint64_t serial, std::function<void()> callback) {
+    if (Current(serial)) on_drain_ = std::move(callback);
+  }
+  void set_on_closed(uint64_t serial, std::function<void()> callback) {
+    if (Current(serial)) on_closed_ = std::move(callback);
+  }
+
+ private:
+  enum class Phase { kReading, kHandling, kResponding, kStreaming };
+
+  void ReadHead() {
+    phase_ = Phase::kReading;
+    head_request_ = false;
+    head_parser_.emplace();
+    string_parser_.reset();
+    body_parser_.reset();
+    head_parser_->header_limit(state_->limits.header_bytes);
+    head_parser_->body_limit(state_->limits.body_bytes);  // Beast checks Content-Length against it
+    stream_.expires_after(state_->limits.idle_timeout);
+    http::async_read_header(stream_, buffer_, *head_parser_,
+                            [self = shared_from_this()](beast::error_code error, size_t) { self->OnHead(error); });
+  }
+
+  static bool Benign(const beast::error_code& error) {
+    return error == http::error::end_of_stream || error == asio::error::operation_aborted ||
+           error == beast::error::timeout || error == asio::error::connection_reset || error == asio::error::eof ||
+           error == asio::error::broken_pipe;
+  }
+
+  void OnHead(beast::error_code error) {
     if (closed_) return;
     if (error) {
-      if (error == http::error::end_of_stream || error == asio::error::operation_aborted ||
-          error == beast::error::timeout || error == asio::error::connection_reset || error == asio::error::eof) {
-        return Close();
-      }
+      if (Benign(error)) return Close();
       // A malformed or oversized request: answer once, then close, as the connection's framing is lost.
       int status = error == http::error::header_limit ? 431 : error == http::error::body_limit ? 413 : 400;
       return SendError(status, error.message(), /*close=*/true);
     }
-    auto& request = parser_->get();
+    auto& request = head_parser_->get();
+    size_t count = 0;
+    for (auto it = request.begin(); it != request.end(); ++it) ++count;
+    if (count > state_->limits.header_count) {
+      return SendError(431, "too many header fields (the limit is " + std::to_string(state_->limits.header_count) + ")",
+                       true);
+    }
     // The URL the bundle sees is built from Host + target, so both must be what they claim to be:
     // origin-form targets start with "/", and Host is a bare authority (no path, query, userinfo).
     std::string_view raw_target = request.target();
@@ -93,67 +216,143 @@ class Session : public std::enable_shared_from_this<Session> {
         host_field->value().find_first_of("/?#@ \t\\") != std::string_view::npos) {
       return SendError(400, "invalid Host header", /*close=*/true);
     }
-    node::IncomingRequest incoming;
-    incoming.method = std::string(request.method_string());
-    std::string_view host;
-    incoming.headers.reserve(8);
-    for (const auto& field : request) {
-      if (field.name() == http::field::host) host = field.value();
-      incoming.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    std::string_view target = request.target();
-    if (target.starts_with("http://") || target.starts_with("https://")) {
-      incoming.url = std::string(target);  // absolute-form (proxy style)
-    } else {
-      incoming.url.reserve(7 + host.size() + target.size());
-      incoming.url.append("http://").append(host.empty() ? state_->authority : host).append(target);
-    }
-    incoming.body = std::move(request.body());
     keep_alive_ = request.keep_alive() && !state_->stopping;
-    head_ = request.method() == http::verb::head;
-    busy_ = true;
-    ++state_->active_requests;
-    stream_.expires_never();
-    state_->handler(std::move(incoming), [self = shared_from_this()](node::FetchOutcome outcome) {
-      // `done` may be called from inside JS (a native): finish on a clean stack, never in a V8 frame.
-      asio::post(self->stream_.get_executor(), [self, outcome = std::move(outcome)]() mutable {
-        self->OnResponse(std::move(outcome));
+    head_request_ = request.method() == http::verb::head;
+    http10_ = request.version() < 11;
+    auto expect = request.find(http::field::expect);
+    expect_continue_ = expect != request.end() && beast::iequals(expect->value(), "100-continue");
+
+    if (head_parser_->is_done()) return Dispatch(std::string(), false);
+    auto length = head_parser_->content_length();
+    if (length && *length > state_->limits.body_bytes) {
+      return SendError(413, "request body of " + std::to_string(*length) + " bytes is over the limit of " +
+                                std::to_string(state_->limits.body_bytes),
+                       true);
+    }
+    if (length && *length <= state_->limits.eager_body_bytes) {
+      // Small bodies are read before the handler runs: one event, no stream.
+      string_parser_.emplace(std::move(*head_parser_));
+      string_parser_->body_limit(state_->limits.body_bytes);
+      SendContinueThen([self = shared_from_this()] {
+        self->stream_.expires_after(self->state_->limits.read_timeout);
+        http::async_read(self->stream_, self->buffer_, *self->string_parser_,
+                         [self](beast::error_code error, size_t) { self->OnEagerBody(error); });
       });
-    });
+      return;
+    }
+    body_parser_.emplace(std::move(*head_parser_));
+    body_parser_->body_limit(state_->limits.body_bytes);
+    body_complete_ = false;
+    // As Node does: a client waiting for "100 Continue" gets it before the handler runs, so the
+    // response head can never race it onto the wire.
+    SendContinueThen([self = shared_from_this()] { self->Dispatch(std::string(), true); });
   }
 
-  void OnResponse(node::FetchOutcome outcome) {
-    --state_->active_requests;
-    if (!outcome.response) {
-      int status = outcome.error_status;
-      std::string text = status == 503 ? "Service Unavailable" : "Internal Server Error";
-      return SendError(status, text + " (incident " + outcome.response.error().message + ")", !keep_alive_);
+  void OnEagerBody(beast::error_code error) {
+    if (closed_) return;
+    if (error) {
+      if (Benign(error)) return Close();
+      return SendError(error == http::error::body_limit ? 413 : 400, error.message(), true);
     }
-    api::HttpResponse& answer = *outcome.response;
+    Dispatch(std::move(string_parser_->get().body()), false);
+  }
+
+  // Tells a client that waits for it (Expect: 100-continue) to send the body, then runs `next`.
+  template <class Next>
+  void SendContinueThen(Next next) {
+    if (!expect_continue_) return next();
+    expect_continue_ = false;
+    stream_.expires_after(state_->limits.read_timeout);
+    asio::async_write(stream_, asio::buffer(kContinue, std::strlen(kContinue)),
+                      [self = shared_from_this(), next = std::move(next)](beast::error_code error, size_t) mutable {
+                        if (self->closed_) return;
+                        if (error) return self->Close();
+                        next();
+                      });
+  }
+
+  void Dispatch(std::string body, bool streamed);
+
+  void ReadBodyChunk() {
+    if (body_complete_ || !body_parser_) {
+      auto read = std::move(body_reader_);
+      return read(std::string());
+    }
+    reading_body_ = true;
+    if (!chunk_) chunk_ = std::make_unique<char[]>(kBodyChunkBytes);
+    auto& body = body_parser_->get().body();
+    body.data = chunk_.get();
+    body.size = kBodyChunkBytes;
+    stream_.expires_after(state_->limits.read_timeout);
+    http::async_read(stream_, buffer_, *body_parser_,
+                     [self = shared_from_this()](beast::error_code error, size_t) { self->OnBodyChunk(error); });
+  }
+
+  void OnBodyChunk(beast::error_code error) {
+    reading_body_ = false;
+    if (closed_) return;
+    auto read = std::move(body_reader_);
+    if (error == http::error::need_buffer) error = {};
+    if (error) {
+      std::string message = error == http::error::body_limit
+                                ? "the request body is over the limit of " + std::to_string(state_->limits.body_bytes) +
+                                      " bytes"
+                                : "reading the request body failed: " + error.message();
+      keep_alive_ = false;  // the framing is lost
+      if (read) read(Fail(std::move(message)));
+      return;
+    }
+    size_t got = kBodyChunkBytes - body_parser_->get().body().size;
+    if (body_parser_->is_done()) body_complete_ = true;
+    if (got == 0 && !body_complete_) return ReadBodyChunkAgain(std::move(read));
+    if (read) read(std::string(chunk_.get(), got));
+  }
+
+  // A read that produced no bytes (e.g. only a chunk header arrived): read on for the same caller.
+  void ReadBodyChunkAgain(Exchange::ReadCallback read) {
+    body_reader_ = std::move(read);
+    ReadBodyChunk();
+  }
+
+  // Builds the status line and headers; false (and a 500 sent) if the handler's response is invalid.
+  template <class Message>
+  bool BuildHead(Message& message, ResponseHead& head, bool has_body) {
     // The JS layer validates these too, but user code can tamper with the built-ins it relies on;
     // a bad response must become a 500, never an exception out of Beast.
-    bool null_body_status = answer.status == 204 || answer.status == 205 || answer.status == 304;
-    if (answer.status < 200 || answer.status > 599 || (null_body_status && !answer.body.empty())) {
-      state_->logger.Error("http", "handler returned an invalid response (status " + std::to_string(answer.status) +
+    bool null_body_status = head.status == 204 || head.status == 205 || head.status == 304;
+    if (head.status < 200 || head.status > 599 || (null_body_status && has_body)) {
+      state_->logger.Error("http", "handler returned an invalid response (status " + std::to_string(head.status) +
                                        (null_body_status ? " with a body" : "") + "); answering 500");
-      return SendError(500, "Internal Server Error (invalid response from the handler)", !keep_alive_);
+      SendError(500, "Internal Server Error (invalid response from the handler)", false);
+      return false;
     }
     try {
-      response_.emplace();
-      response_->version(11);
-      response_->result(static_cast<unsigned>(answer.status));
-      if (!answer.status_text.empty()) response_->reason(answer.status_text);
-      for (auto& [name, value] : answer.headers) response_->insert(name, value);
-      response_->body() = std::move(answer.body);
+      message.version(11);
+      message.result(static_cast<unsigned>(head.status));
+      if (!head.status_text.empty()) message.reason(head.status_text);
+      // Framing is the server's business: a proxied response's Content-Length or
+      // Transfer-Encoding no longer describes what is sent.
+      for (auto& [name, value] : head.headers) {
+        if (!IsHopByHop(name)) message.insert(name, value);
+      }
     } catch (const std::exception& error) {
       state_->logger.Error("http", std::string("handler returned an invalid response: ") + error.what());
-      return SendError(500, "Internal Server Error (invalid response from the handler)", !keep_alive_);
+      SendError(500, "Internal Server Error (invalid response from the handler)", false);
+      return false;
     }
+    return true;
+  }
+
+  void WriteWhole(ResponseHead head, std::string body) {
+    response_.emplace();
+    if (!BuildHead(*response_, head, !body.empty())) return;
+    response_->body() = std::move(body);
     Write();
   }
 
   void SendError(int status, std::string message, bool close) {
     keep_alive_ = keep_alive_ && !close;
+    phase_ = Phase::kResponding;
     response_.emplace();
     response_->version(11);
     response_->result(static_cast<unsigned>(status));
@@ -163,39 +362,207 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write() {
-    if (state_->stopping) keep_alive_ = false;
+    if (state_->stopping || !body_complete_) keep_alive_ = false;
     response_->keep_alive(keep_alive_);
     try {
       response_->prepare_payload();
     } catch (const std::exception& error) {
-      // e.g. a body on a status that forbids one; the status was checked, so this is defensive.
       response_->result(http::status::internal_server_error);
       response_->body() = "Internal Server Error\n";
       response_->prepare_payload();
     }
-    if (head_) response_->body().clear();  // Content-Length stays that of the full body
+    if (head_request_) response_->body().clear();  // Content-Length stays that of the full body
     stream_.expires_after(state_->limits.read_timeout);
     http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code error, size_t) {
-      self->busy_ = false;
-      // A drain that began while this response was being written closes the connection now.
-      if (error || !self->keep_alive_ || self->state_->stopping) return self->Close();
-      self->Read();
+      self->response_.reset();
+      self->Finish(!error);
     });
+  }
+
+  void WriteStreamHead(ResponseHead head) {
+    stream_head_.emplace();
+    if (!BuildHead(*stream_head_, head, true)) return;
+    // HTTP/1.0 has no chunked encoding: the body ends when the connection does.
+    if (http10_) keep_alive_ = false;
+    if (state_->stopping) keep_alive_ = false;
+    stream_head_->keep_alive(keep_alive_);
+    if (!http10_) stream_head_->chunked(true);
+    serializer_.emplace(*stream_head_);
+    writing_ = true;
+    stream_.expires_after(state_->limits.read_timeout);
+    http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code error, size_t) {
+      self->writing_ = false;
+      if (self->closed_) return;
+      if (error) return self->Close();
+      self->KickWrites();
+    });
+  }
+
+  void KickWrites() {
+    if (writing_ || closed_ || !serializer_) return;
+    if (!chunks_.empty()) {
+      writing_ = true;
+      auto on_written = [self = shared_from_this()](beast::error_code error, size_t) { self->OnChunkWritten(error); };
+      stream_.expires_after(state_->limits.read_timeout);
+      if (http10_) {
+        asio::async_write(stream_, asio::buffer(chunks_.front()), std::move(on_written));
+      } else {
+        asio::async_write(stream_, http::make_chunk(asio::buffer(chunks_.front())), std::move(on_written));
+      }
+      return;
+    }
+    if (!stream_ended_) return;
+    if (http10_ || head_request_) return Finish(true);
+    writing_ = true;
+    stream_.expires_after(state_->limits.read_timeout);
+    asio::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code error, size_t) {
+      self->writing_ = false;
+      self->Finish(!error);
+    });
+  }
+
+  void OnChunkWritten(beast::error_code error) {
+    writing_ = false;
+    if (closed_) return;
+    if (error) return Close();
+    queued_bytes_ -= chunks_.front().size();
+    chunks_.pop_front();
+    if (drain_wanted_ && queued_bytes_ < kWriteLowWater) {
+      drain_wanted_ = false;
+      if (on_drain_) on_drain_();
+    }
+    KickWrites();
+  }
+
+  // The response is out (or failed): next request, or close.
+  void Finish(bool ok) {
+    if (closed_) return;
+    if (busy_) {
+      busy_ = false;
+      --state_->active_requests;
+    }
+    on_drain_ = nullptr;
+    on_closed_ = nullptr;
+    serializer_.reset();
+    stream_head_.reset();
+    chunks_.clear();
+    queued_bytes_ = 0;
+    stream_ended_ = false;
+    drain_wanted_ = false;
+    // A drain that began while this response was being written closes the connection now; so
+    // does a request body nobody read (its bytes are still in the way of the next request).
+    if (!ok || !keep_alive_ || state_->stopping || !body_complete_ || reading_body_) return Close();
+    ReadHead();
   }
 
   beast::tcp_stream stream_;
   std::shared_ptr<State> state_;
   std::list<std::weak_ptr<Session>>::iterator self_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::empty_body>> head_parser_;
+  std::optional<http::request_parser<http::string_body>> string_parser_;
+  std::optional<http::request_parser<http::buffer_body>> body_parser_;
+  std::unique_ptr<char[]> chunk_;
+  Exchange::ReadCallback body_reader_;
+  bool reading_body_ = false;
+  bool body_complete_ = true;
+  bool expect_continue_ = false;
+
   std::optional<http::response<http::string_body>> response_;
+  std::optional<http::response<http::empty_body>> stream_head_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::deque<std::string> chunks_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool stream_ended_ = false;
+  bool drain_wanted_ = false;
+  std::function<void()> on_drain_;
+  std::function<void()> on_closed_;
+
+  Phase phase_ = Phase::kReading;
+  uint64_t serial_ = 0;
   bool keep_alive_ = false;
-  bool head_ = false;
+  bool head_request_ = false;
+  bool http10_ = false;
   bool busy_ = false;
   bool closed_ = false;
 };
 
+// What the handler holds: the session (which it keeps alive while the handler works) and which of
+// its requests this is, so a late call about an earlier request can never touch the next one.
+class SessionExchange final : public Exchange {
+ public:
+  SessionExchange(std::shared_ptr<Session> session, uint64_t serial, asio::any_io_executor executor)
+      : session_(std::move(session)), serial_(serial), executor_(std::move(executor)) {}
+
+  void ReadBody(ReadCallback done) override {
+    if (auto session = Get()) return session->ReadBody(std::move(done));
+    // Never on the caller's stack: the caller may be inside JS.
+    asio::post(executor_, [done = std::move(done)] { done(mar::Fail("the client closed the connection")); });
+  }
+  void Respond(ResponseHead head, std::string body) override {
+    if (auto session = Get()) session->Respond(std::move(head), std::move(body));
+  }
+  void Fail(int status, std::string incident) override {
+    if (auto session = Get()) session->FailRequest(status, std::move(incident));
+  }
+  void StartStream(ResponseHead head) override {
+    if (auto session = Get()) session->StartStream(std::move(head));
+  }
+  bool Write(std::string_view chunk) override {
+    auto session = Get();
+    return session ? session->Write(chunk) : true;
+  }
+  void End() override {
+    if (auto session = Get()) session->End();
+  }
+  void Abort() override {
+    if (auto session = Get()) session->Abort();
+  }
+  void set_on_drain(std::function<void()> callback) override {
+    if (auto session = Get()) session->set_on_drain(serial_, std::move(callback));
+  }
+  void set_on_closed(std::function<void()> callback) override {
+    if (auto session = Get()) session->set_on_closed(serial_, std::move(callback));
+  }
+
+ private:
+  Session* Get() const { return session_->Current(serial_) ? session_.get() : nullptr; }
+  std::shared_ptr<Session> session_;
+  uint64_t serial_;
+  asio::any_io_executor executor_;
+};
+
+void Session::Dispatch(std::string body, bool streamed) {
+  auto& request = streamed ? body_parser_->get().base() : string_parser_ ? string_parser_->get().base()
+                                                                         : head_parser_->get().base();
+  IncomingRequest incoming;
+  incoming.method = std::string(request.method_string());
+  std::string_view host;
+  incoming.headers.reserve(8);
+  for (const auto& field : request) {
+    if (field.name() == http::field::host) host = field.value();
+    incoming.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  std::string_view target = request.target();
+  if (target.starts_with("http://") || target.starts_with("https://")) {
+    incoming.url = std::string(target);  // absolute-form (proxy style)
+  } else {
+    incoming.url.reserve(7 + host.size() + target.size());
+    incoming.url.append("http://").append(host.empty() ? state_->authority : host).append(target);
+  }
+  incoming.body = std::move(body);
+  incoming.streamed_body = streamed;
+  phase_ = Phase::kHandling;
+  busy_ = true;
+  ++serial_;
+  ++state_->active_requests;
+  stream_.expires_never();
+  state_->handler(std::move(incoming), std::make_shared<SessionExchange>(shared_from_this(), serial_, stream_.get_executor()));
+}
+
 void Accept(const std::shared_ptr<State>& state) {
+
   state->acceptor.async_accept([state](beast::error_code error, tcp::socket socket) {
     if (state->stopping || !state->acceptor.is_open()) return;
     if (!error) {

@@ -44,7 +44,10 @@ BundleHost::~BundleHost() {
   *alive_ = nullptr;
   // Nobody may be left waiting on a discarded host.
   auto pending = std::move(pending_);
-  for (auto& [id, done] : pending) done(FetchOutcome{Fail(NewIncidentId()), 503});
+  for (auto& [id, request] : pending) {
+    if (request.streaming) request.exchange->Abort();
+    else request.exchange->Fail(503, NewIncidentId());
+  }
   realm_.reset();
   modules_.reset();
   isolate_.reset();
@@ -203,37 +206,113 @@ void BundleHost::Die(engine::TerminationReason reason) {
                                  "); " + std::to_string(pending_.size()) + " in-flight request(s) fail with 503");
   auto pending = std::move(pending_);
   pending_.clear();
-  for (auto& [id, done] : pending) {
-    done(FetchOutcome{Fail(incident), status});
+  for (auto& [id, request] : pending) {
+    if (request.streaming) request.exchange->Abort();
+    else request.exchange->Fail(status, incident);
   }
   if (on_death_) on_death_();
 }
 
-void BundleHost::DispatchFetch(IncomingRequest request, FetchCallback done) {
+template <class Body>
+auto BundleHost::Later(Body&& body) {
+  return [weak = std::weak_ptr<BundleHost*>(alive_), body = std::forward<Body>(body)](auto&&... args) mutable {
+    auto alive = weak.lock();
+    if (!alive || !*alive) return;
+    BundleHost* host = *alive;
+    host->RunEvent([&] { body(host, std::forward<decltype(args)>(args)...); });
+  };
+}
+
+void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange) {
   if (dead_) {
-    done(FetchOutcome{Fail(NewIncidentId()), 503});
+    exchange->Fail(503, NewIncidentId());
     return;
   }
-  uint64_t id = next_request_id_++;
-  pending_.emplace(id, std::move(done));
+  uint64_t id = next_id_++;
+  exchange->set_on_closed([weak = std::weak_ptr<BundleHost*>(alive_), id] {
+    if (auto alive = weak.lock(); alive && *alive) (*alive)->OnClientGone(id);
+  });
+  pending_.emplace(id, PendingRequest{std::move(exchange)});
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   headers.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers) headers.emplace_back(name, value);
-  RunEvent([&] { realm_->DispatchFetch(id, request.method, request.url, headers, request.body); });
+  RunEvent([&] {
+    realm_->DispatchFetch(id, request.method, request.url, headers, request.body, request.streamed_body);
+  });
 }
 
 void BundleHost::OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> response) {
   auto it = pending_.find(request_id);
-  if (it == pending_.end()) return;
-  FetchCallback done = std::move(it->second);
-  pending_.erase(it);
+  if (it == pending_.end() || it->second.streaming) return;
   if (!response) {
+    auto exchange = std::move(it->second.exchange);
+    pending_.erase(it);
     std::string incident = NewIncidentId();
     Log(obs::Level::kError, "request failed (incident " + incident + "): " + response.error().message);
-    done(FetchOutcome{Fail(incident), 500});
+    exchange->Fail(500, incident);
     return;
   }
-  done(FetchOutcome{std::move(response), 200});
+  net::ResponseHead head{response->status, std::move(response->status_text), std::move(response->headers)};
+  if (response->streamed) {
+    it->second.streaming = true;
+    it->second.exchange->set_on_drain(Later([request_id](BundleHost* host) {
+      host->realm_->SinkEvent(request_id, api::Realm::SinkState::kDrain);
+    }));
+    it->second.exchange->StartStream(std::move(head));
+    return;
+  }
+  auto exchange = std::move(it->second.exchange);
+  pending_.erase(it);
+  exchange->Respond(std::move(head), std::move(response->body));
+}
+
+void BundleHost::PullBody(uint64_t stream_id) {
+  auto it = pending_.find(stream_id);
+  if (it == pending_.end()) {
+    // The request is over (answered, or the client left): the stream ends in an error.
+    shard_.Post(Later([stream_id](BundleHost* host) {
+      host->realm_->DeliverBodyChunk(stream_id, {}, true, "the request is over; its body can no longer be read");
+    }));
+    return;
+  }
+  it->second.exchange->ReadBody(Later([stream_id](BundleHost* host, Result<std::string> chunk) {
+    if (!chunk) return host->realm_->DeliverBodyChunk(stream_id, {}, true, chunk.error().message);
+    host->realm_->DeliverBodyChunk(stream_id, *chunk, chunk->empty());
+  }));
+}
+
+void BundleHost::CancelBody(uint64_t stream_id) {
+  // The rest of an incoming body stays unread; the server closes the connection after the
+  // response rather than reading it.
+}
+
+bool BundleHost::WriteSink(uint64_t sink_id, std::span<const uint8_t> bytes) {
+  auto it = pending_.find(sink_id);
+  if (it == pending_.end() || !it->second.streaming) return true;
+  return it->second.exchange->Write(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+void BundleHost::EndSink(uint64_t sink_id) {
+  auto it = pending_.find(sink_id);
+  if (it == pending_.end() || !it->second.streaming) return;
+  it->second.exchange->End();
+  pending_.erase(it);
+}
+
+void BundleHost::AbortSink(uint64_t sink_id, std::string_view reason) {
+  auto it = pending_.find(sink_id);
+  if (it == pending_.end() || !it->second.streaming) return;
+  Log(obs::Level::kError, "response body stream failed: " + std::string(reason));
+  it->second.exchange->Abort();
+  pending_.erase(it);
+}
+
+void BundleHost::OnClientGone(uint64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  bool streaming = it->second.streaming;
+  pending_.erase(it);
+  if (streaming) RunEvent([&] { realm_->SinkEvent(id, api::Realm::SinkState::kClosed); });
 }
 
 void BundleHost::Log(obs::Level level, std::string_view message) {

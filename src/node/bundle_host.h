@@ -13,6 +13,7 @@
 #include "api/realm.h"
 #include "engine/isolate.h"
 #include "engine/modules.h"
+#include "net/http_server.h"
 #include "node/bundle.h"
 #include "obs/log.h"
 
@@ -23,21 +24,6 @@ class Engine;
 namespace mar::node {
 
 class Shard;
-
-struct IncomingRequest {
-  std::string method;
-  std::string url;  // absolute, e.g. http://127.0.0.1:8080/path?q
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-};
-
-// Either a response, or an error already logged, with the status the client should get.
-struct FetchOutcome {
-  Result<api::HttpResponse> response;
-  int error_status = 500;
-};
-
-using FetchCallback = std::function<void(FetchOutcome)>;
 
 class BundleHost final : public api::RealmHost {
  public:
@@ -50,7 +36,8 @@ class BundleHost final : public api::RealmHost {
   bool dead() const { return dead_; }
   size_t in_flight() const { return pending_.size(); }
 
-  void DispatchFetch(IncomingRequest request, FetchCallback done);
+  // Runs default.fetch for an HTTP request; the answer goes out through `exchange`.
+  void DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange);
   // Called (on the shard, from inside an event) when the host dies; the owner discards it later.
   void set_on_death(std::function<void()> on_death) { on_death_ = std::move(on_death); }
 
@@ -59,6 +46,11 @@ class BundleHost final : public api::RealmHost {
   void ArmTimer(double delay_ms) override;
   void OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> response) override;
   uint32_t* EventEpochCell() override;
+  void PullBody(uint64_t stream_id) override;
+  void CancelBody(uint64_t stream_id) override;
+  bool WriteSink(uint64_t sink_id, std::span<const uint8_t> bytes) override;
+  void EndSink(uint64_t sink_id) override;
+  void AbortSink(uint64_t sink_id, std::string_view reason) override;
 
  private:
   BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger);
@@ -69,6 +61,11 @@ class BundleHost final : public api::RealmHost {
   bool RunEvent(Body&& body, std::chrono::milliseconds budget = {});
   void Die(engine::TerminationReason reason);
   void PumpPlatform();
+  // Runs `body` as an event if this host is still alive when the callback comes (for callbacks
+  // from the network, which may outlive the host).
+  template <class Body>
+  auto Later(Body&& body);
+  void OnClientGone(uint64_t id);
 
   engine::Engine& engine_;
   Shard& shard_;
@@ -80,8 +77,13 @@ class BundleHost final : public api::RealmHost {
   std::unique_ptr<api::Realm> realm_;
   api::Realm::ModuleInfo module_info_;
   boost::asio::steady_timer timer_;
-  std::unordered_map<uint64_t, FetchCallback> pending_;
-  uint64_t next_request_id_ = 1;
+  // HTTP requests in flight: answered (whole), or streaming their response body.
+  struct PendingRequest {
+    std::shared_ptr<net::Exchange> exchange;
+    bool streaming = false;
+  };
+  std::unordered_map<uint64_t, PendingRequest> pending_;
+  uint64_t next_id_ = 1;  // requests and outbound fetches share one id space (stream ids)
   bool dead_ = false;
   bool timer_posted_ = false;  // a due-now RunTimers is queued on the shard
   std::function<void()> on_death_;

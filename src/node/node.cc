@@ -89,8 +89,8 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
     auto opened = RunOn(state->shard, [self, shard_state, port]() -> Result<void> {
       auto listener = net::HttpListener::Open(
           shard_state->shard.io(), self->options_.listen_host, port,
-          [self, shard_state](IncomingRequest request, FetchCallback done) {
-            self->HandleRequest(*shard_state, std::move(request), std::move(done));
+          [self, shard_state](net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange) {
+            self->HandleRequest(*shard_state, std::move(request), std::move(exchange));
           },
           self->options_.http, *self->logger_);
       if (!listener) return std::unexpected(listener.error());
@@ -146,13 +146,13 @@ Result<void> Node::StartHost(ShardState& state) {
   return {};
 }
 
-void Node::HandleRequest(ShardState& state, IncomingRequest request, FetchCallback done) {
+void Node::HandleRequest(ShardState& state, net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange) {
   BundleHost* host = EnsureHost(state);
   if (!host) {
-    done(FetchOutcome{Fail("bundle unavailable (restarting)"), 503});
+    exchange->Fail(503, "bundle restarting");
     return;
   }
-  host->DispatchFetch(std::move(request), std::move(done));
+  host->DispatchFetch(std::move(request), std::move(exchange));
 }
 
 void Node::Shutdown() {

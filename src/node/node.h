@@ -46,7 +46,7 @@ class Node {
  private:
   struct ShardState;
   Node(engine::Engine& engine, Bundle bundle, const NodeOptions& options, std::shared_ptr<obs::Logger> logger);
-  void HandleRequest(ShardState& state, IncomingRequest request, FetchCallback done);
+  void HandleRequest(ShardState& state, net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange);
   BundleHost* EnsureHost(ShardState& state);
   // Starts the bundle on `state`'s shard (on that thread) and installs it as the current host.
   Result<void> StartHost(ShardState& state);

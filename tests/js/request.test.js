@@ -142,17 +142,47 @@ export const tests = {
     assertEquals(numeric.headers.get("content-type"), "text/plain;charset=UTF-8");
     assertEquals(await numeric.text(), "42");
     assertEquals(await new Request(url, { method: "POST", body: { toString: () => "obj" } }).text(), "obj");
-    const stream = { [Symbol.toStringTag]: "ReadableStream" };
-    assertThrows(() => new Request(url, { method: "POST", body: stream }), TypeError, "mar does not support this body type yet: ReadableStream");
     const blob = { [Symbol.toStringTag]: "Blob" };
     assertThrows(() => new Request(url, { method: "POST", body: blob }), TypeError, "mar does not support this body type yet: Blob");
   },
 
-  "body is null without a body and throws for a body (no streams yet)": () => {
+  "body is null without a body and a ReadableStream of the bytes with one": async () => {
     assertEquals(new Request(url).body, null);
-    const request = new Request(url, { method: "POST", body: "x" });
-    assertThrows(() => request.body, TypeError, "streaming bodies");
+    const request = new Request(url, { method: "POST", body: "xy" });
+    const body = request.body;
+    assert(body instanceof ReadableStream, "body is a ReadableStream");
+    assertEquals(request.body, body, "the same stream each time");
     assertEquals(request.bodyUsed, false, "touching body does not use it");
+    const reader = body.getReader();
+    const { value } = await reader.read();
+    assertEquals([...value], [120, 121]);
+    assertEquals((await reader.read()).done, true);
+    assertEquals(request.bodyUsed, true, "reading the stream uses the body");
+    await assertRejects(() => request.text(), TypeError, "already been used");
+  },
+
+  "a ReadableStream body is read by text(), moved by new Request and teed by clone": async () => {
+    const make = () => new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("he"));
+        c.enqueue(new Uint8Array([108, 108, 111]));
+        c.close();
+      },
+    });
+    const request = new Request(url, { method: "POST", body: make() });
+    assertEquals(request.headers.get("content-type"), null, "a stream has no Content-Type");
+    const copy = request.clone();
+    assertEquals(await request.text(), "hello");
+    assertEquals(await copy.text(), "hello");
+    const moved = new Request(url, { method: "POST", body: make() });
+    const second = new Request(moved);
+    assertEquals(moved.bodyUsed, true, "the input's body moved");
+    assertEquals(await second.text(), "hello");
+    const locked = make();
+    locked.getReader();
+    assertThrows(() => new Request(url, { method: "POST", body: locked }), TypeError, "locked");
+    const bad = new Request(url, { method: "POST", body: new ReadableStream({ start(c) { c.enqueue("text"); c.close(); } }) });
+    await assertRejects(() => bad.text(), TypeError, "Uint8Array chunks");
   },
 
   "blob() is not supported; formData() parses form bodies": async () => {

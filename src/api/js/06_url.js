@@ -2,7 +2,7 @@
 // from npm at build time). It is large, so it is evaluated on first use, not at start-up.
 let urlExports;
 function loadUrl() {
-  if (!urlExports) urlExports = native.loadUrl(native);
+  if (!urlExports) urlExports = native.loadBundle("url", native);
   return urlExports;
 }
 internal.loadUrl = loadUrl;

@@ -1,13 +1,12 @@
 // The Body mixin of the Fetch Standard (§5.3), shared by Request (32) and Response (33).
 //
-// A body is kept as its source, never as a stream: null (no body), a string (a USVString, UTF-8
-// encoded only when bytes are needed) or a Uint8Array that nothing outside owns (user buffers are
-// copied on the way in; the runtime hands over request bodies it will not touch again). So
+// A body is kept as its source: null (no body), a string (a USVString, UTF-8 encoded only when
+// bytes are needed), a Uint8Array that nothing outside owns (user buffers are copied on the way
+// in; the runtime hands over request bodies it will not touch again), or a ReadableStream (a
+// user's stream, or a native one: a large request body, a fetch() response). So
 // `new Response("hi").text()` hands back the very string, and arrayBuffer() of a request body
-// hands back its buffer without a copy.
-//
-// ReadableStream bodies are not there yet: `body` is null for no body and throws a TypeError for
-// a body, rather than handing out a fake stream that would behave differently.
+// hands back its buffer without a copy; a stream is made only when `body` is read, and from then
+// on the stream is the source.
 //
 // Exports on `internal`:
 //   extractBody(value) -> { source, type }  Fetch "extract a body" for a non-null BodyInit: source
@@ -16,11 +15,15 @@
 //   bodyUsedError()        the TypeError for a second read
 //   installBody(klass, access)  adds body, bodyUsed, arrayBuffer, blob, bytes, formData, json and
 //                          text to klass.prototype; `access` reaches the class's private state:
-//                            source(object) -> null | string | Uint8Array (throws on a foreign object)
+//                            source(object) -> null | string | Uint8Array | ReadableStream
+//                                              (throws on a foreign object)
+//                            setSource(object, source)
 //                            used(object) -> boolean
 //                            markUsed(object)
 //                            headers(object) -> Headers (for formData()'s Content-Type)
-//   copyBodySource(source) a source for a clone: strings are shared, bytes copied
+//   cloneBodySource(source) -> [forTheOriginal, forTheClone]: strings are shared, bytes copied,
+//                          streams teed
+//   isBodyUnusable(source, used) -> boolean  (Fetch "unusable": used, or a disturbed/locked stream)
 
 const kTextPlain = "text/plain;charset=UTF-8";
 const kFormUrlEncoded = "application/x-www-form-urlencoded;charset=UTF-8";
@@ -28,7 +31,7 @@ const kSurrogateRe = /[\ud800-\udfff]/;
 const kLoneSurrogateRe = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 // Body types of the Fetch Standard that mar cannot take yet. Anything else that is not a string,
 // buffer or URLSearchParams is converted with ToString, as WebIDL's union conversion does.
-const kUnsupportedBodyTags = new Set(["ReadableStream", "Blob", "File"]);
+const kUnsupportedBodyTags = new Set(["Blob", "File"]);
 
 function toUSVString(string) {
   return kSurrogateRe.test(string) ? string.replace(kLoneSurrogateRe, "\ufffd") : string;
@@ -53,10 +56,7 @@ function copyView(value) {
 }
 
 function unsupportedBodyType(tag) {
-  if (tag === "ReadableStream") {
-    return new TypeError("mar does not support this body type yet: ReadableStream (streaming bodies are coming); pass a string, ArrayBuffer, ArrayBufferView, URLSearchParams or FormData");
-  }
-  return new TypeError(`mar does not support this body type yet: ${tag}; pass a string, ArrayBuffer, ArrayBufferView, URLSearchParams or FormData`);
+  return new TypeError(`mar does not support this body type yet: ${tag}; pass a string, ArrayBuffer, ArrayBufferView, ReadableStream, URLSearchParams or FormData`);
 }
 
 // Fetch "extract a body" for a value that is not null or undefined.
@@ -74,6 +74,12 @@ function extractBody(value) {
     if (tag === "FormData" && internal.isFormData !== undefined && internal.isFormData(value)) {
       return internal.serializeFormData(value);
     }
+    if (internal.isReadableStream(value)) {
+      if (internal.isStreamDisturbed(value) || internal.isStreamLocked(value)) {
+        throw new TypeError("the body ReadableStream has already been read from or is locked to a reader");
+      }
+      return { source: value, type: null };
+    }
     if (kUnsupportedBodyTags.has(tag) || tag === "FormData" || tag === "SharedArrayBuffer") {
       throw unsupportedBodyType(tag);
     }
@@ -83,8 +89,15 @@ function extractBody(value) {
   return { source: toUSVString(`${value}`), type: kTextPlain };
 }
 
-function copyBodySource(source) {
-  return source instanceof Uint8Array ? source.slice() : source;
+function cloneBodySource(source) {
+  if (source instanceof Uint8Array) return [source, source.slice()];
+  if (internal.isReadableStream(source)) return source.tee();
+  return [source, source];
+}
+
+function isBodyUnusable(source, used) {
+  if (used) return true;
+  return internal.isReadableStream(source) && (internal.isStreamDisturbed(source) || internal.isStreamLocked(source));
 }
 
 function bodyUsedError() {
@@ -118,25 +131,45 @@ function installBody(klass, access) {
   // number of times. The body counts as used as soon as the read starts, not when it settles.
   function take(object) {
     const source = access.source(object);
-    if (access.used(object)) throw bodyUsedError();
+    if (isBodyUnusable(source, access.used(object))) throw bodyUsedError();
     if (source !== null) access.markUsed(object);
     return source;
   }
+  // Reads the body and hands `convert` its string or bytes source (a stream is read to the end first).
+  function consume(object, convert) {
+    let source;
+    try {
+      source = take(object);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (source !== null && typeof source === "object" && !(source instanceof Uint8Array)) {
+      return internal.readAllBytes(source).then(convert);
+    }
+    try {
+      return Promise.resolve(convert(source));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   const members = {
     get body() {
-      if (access.source(this) === null) return null;
-      throw new TypeError("mar does not support streaming bodies yet (ReadableStream is coming); read the body with text(), json(), arrayBuffer(), bytes() or formData()");
+      const source = access.source(this);
+      if (source === null) return null;
+      if (typeof source === "object" && !(source instanceof Uint8Array)) return source;
+      // From now on the stream is the body; a body already used gives a stream that is used too.
+      const stream = internal.bytesStream(access.used(this) ? new Uint8Array(0) : toBytes(source));
+      if (access.used(this)) stream.getReader().read();
+      access.setSource(this, stream);
+      return stream;
     },
     get bodyUsed() {
-      access.source(this);
-      return access.used(this);
+      const source = access.source(this);
+      if (access.used(this)) return true;
+      return internal.isReadableStream(source) && internal.isStreamDisturbed(source);
     },
     arrayBuffer() {
-      try {
-        return Promise.resolve(toArrayBuffer(toBytes(take(this))));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      return consume(this, (source) => toArrayBuffer(toBytes(source)));
     },
     blob() {
       try {
@@ -147,36 +180,26 @@ function installBody(klass, access) {
       }
     },
     bytes() {
-      try {
-        const bytes = toBytes(take(this));
-        return Promise.resolve(new Uint8Array(toArrayBuffer(bytes)));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      return consume(this, (source) => new Uint8Array(toArrayBuffer(toBytes(source))));
     },
     formData() {
-      try {
-        const source = take(this);
-        const contentType = internal.headersGet(access.headers(this), "content-type");
+      const contentType = (() => {
+        try {
+          return internal.headersGet(access.headers(this), "content-type");
+        } catch {
+          return null;
+        }
+      })();
+      return consume(this, (source) => {
         if (internal.parseFormData === undefined) throw new TypeError("mar does not support formData() yet");
-        return Promise.resolve(internal.parseFormData(source, contentType));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+        return internal.parseFormData(source, contentType);
+      });
     },
     json() {
-      try {
-        return Promise.resolve(JSON.parse(decodeText(take(this))));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      return consume(this, (source) => JSON.parse(decodeText(source)));
     },
     text() {
-      try {
-        return Promise.resolve(decodeText(take(this)));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      return consume(this, decodeText);
     },
   };
   for (const key of Reflect.ownKeys(members)) {
@@ -189,7 +212,8 @@ function installBody(klass, access) {
 internal.extractBody = extractBody;
 internal.toUSVString = toUSVString;
 internal.bodyUsedError = bodyUsedError;
-internal.copyBodySource = copyBodySource;
+internal.cloneBodySource = cloneBodySource;
+internal.isBodyUnusable = isBodyUnusable;
 internal.decodeBodyText = decodeText;
 internal.installBody = installBody;
 internal.kTextPlainUtf8 = kTextPlain;

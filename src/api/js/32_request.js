@@ -26,12 +26,13 @@
 //   newIncomingRequest(method, url, headerPairs, body, signal?) -> Request
 //       method: an upper-case token; url: an absolute, serialized URL string; headerPairs: a flat
 //       [name, value, ...] array of valid ByteStrings whose ownership passes to the Request (names
-//       are lower-cased in place when first read); body: Uint8Array owned by the Request, or null;
+//       are lower-cased in place when first read); body: Uint8Array owned by the Request, a
+//       ReadableStream, or null;
 //       signal: an AbortSignal the runtime aborts when the client goes away (optional)
 //   isRequest(value) -> boolean
 //   requestParts(request) -> { method, url, headers, body, redirect, signal, cf }
 //       for fetch(): headers is a fresh flat [name, value, ...] array (lower-case names), body
-//       null | string | Uint8Array, signal the AbortSignal or null when none was given; marks the
+//       null | string | Uint8Array | ReadableStream, signal the AbortSignal or null when none was given; marks the
 //       body used and throws a TypeError when it already was
 
 const kIncoming = Symbol("incoming");
@@ -179,7 +180,9 @@ class Request {
         internal.headersAppendTrusted(this.#headers, "content-type", extracted.type);
       }
     } else if (inputBody !== null) {
-      if (inputRequest.#used) throw new TypeError("Request constructor: the input Request's body has already been used");
+      if (internal.isBodyUnusable(inputBody, inputRequest.#used)) {
+        throw new TypeError("Request constructor: the input Request's body has already been used");
+      }
       // The body moves to the new Request; the input counts as read, as in the spec.
       this.#body = inputBody;
       inputRequest.#used = true;
@@ -243,13 +246,15 @@ class Request {
   }
 
   clone() {
-    if (this.#used) throw new TypeError("Request.clone: the body has already been used");
+    if (internal.isBodyUnusable(this.#body, this.#used)) {
+      throw new TypeError("Request.clone: the body has already been used");
+    }
     const copy = new Request(kIncoming);
     copy.#method = this.#method;
     copy.#url = this.#url;
     if (this.#headers === null) copy.#headerPairs = this.#headerPairs.slice();
     else copy.#headers = internal.headersClone(this.#headers);
-    copy.#body = internal.copyBodySource(this.#body);
+    [this.#body, copy.#body] = internal.cloneBodySource(this.#body);
     copy.#redirect = this.#redirect;
     copy.#signal = this.#signal;
     copy.#cf = this.#cf;
@@ -262,6 +267,9 @@ class Request {
       source(request) {
         Request.#check(request);
         return request.#body;
+      },
+      setSource(request, source) {
+        request.#body = source;
       },
       used: (request) => request.#used,
       markUsed(request) {
@@ -284,7 +292,7 @@ class Request {
 
     internal.requestParts = (request) => {
       Request.#check(request);
-      if (request.#used) throw internal.bodyUsedError();
+      if (internal.isBodyUnusable(request.#body, request.#used)) throw internal.bodyUsedError();
       const body = request.#body;
       if (body !== null) request.#used = true;
       return {

@@ -12,13 +12,13 @@
 //   responseParts(response) -> { status, statusText, headers, body }
 //       for the HTTP server: headers a fresh flat [name, value, ...] array in insertion order with
 //       lower-case names, each set-cookie its own pair, values Latin-1 strings (ByteStrings: write
-//       each code unit as one byte); body null | string (send UTF-8) | Uint8Array. statusText is
+//       each code unit as one byte); body null | string (send UTF-8) | Uint8Array | ReadableStream. statusText is
 //       "" unless user code gave one (send the standard reason phrase then). Marks the body
 //       used; throws a TypeError for a non-Response, a Response.error() (a network error, which
 //       has no HTTP form) or a body already read.
 //   newResponse(status, statusText, headerPairs, body, url = "", redirected = false) -> Response
 //       for fetch(): a Response with immutable headers taken from a flat, already valid header
-//       list (ownership passes), body null | Uint8Array (owned) | string; no status checks
+//       list (ownership passes), body null | Uint8Array (owned) | string | ReadableStream; no status checks
 
 const kCreate = Symbol("create");
 const kNullBodyStatuses = new Set([101, 103, 204, 205, 304]);
@@ -208,13 +208,15 @@ class Response {
   }
 
   clone() {
-    if (this.#used) throw new TypeError("Response.clone: the body has already been used");
+    if (internal.isBodyUnusable(this.#body, this.#used)) {
+      throw new TypeError("Response.clone: the body has already been used");
+    }
     const copy = new Response(kCreate);
     copy.#status = this.#status;
     copy.#statusText = this.#statusText;
     copy.#headers = this.#headers === null ? null : internal.headersClone(this.#headers);
     copy.#contentType = this.#contentType;
-    copy.#body = internal.copyBodySource(this.#body);
+    [this.#body, copy.#body] = internal.cloneBodySource(this.#body);
     copy.#type = this.#type;
     copy.#url = this.#url;
     copy.#redirected = this.#redirected;
@@ -226,6 +228,9 @@ class Response {
       source(response) {
         Response.#check(response);
         return response.#body;
+      },
+      setSource(response, source) {
+        response.#body = source;
       },
       used: (response) => response.#used,
       markUsed(response) {
@@ -244,7 +249,7 @@ class Response {
         // As Deno does: a network error has no HTTP form (status 0 is not a status line).
         throw new TypeError("Response.error() is a network error and cannot be sent as an HTTP response");
       }
-      if (response.#used) throw internal.bodyUsedError();
+      if (internal.isBodyUnusable(response.#body, response.#used)) throw internal.bodyUsedError();
       const body = response.#body;
       if (body !== null) response.#used = true;
       const headers = response.#headers;

@@ -31,15 +31,6 @@ const capabilityBindings = [
   ["CAMERA", "camera", "camera capture is not available in this version of mar yet"],
 ];
 
-// Outbound fetch() arrives with the HTTP client; until then it refuses with the reason.
-async function fetch(input, init) {
-  if (!Object.prototype.hasOwnProperty.call(internal.capabilities, "fetch")) {
-    throw new TypeError('fetch() is not allowed for this bundle: add the host to "capabilities.fetch.allow" in mar.json');
-  }
-  throw new TypeError("fetch() is not available in this version of mar yet");
-}
-internal.defineGlobal("fetch", fetch);
-
 internal.configure = (config) => {
   internal.capabilities = Object.freeze(config.capabilities || {});
   env = {};
@@ -87,7 +78,14 @@ function respond(id, response) {
     native.respondError(id, error);
     return;
   }
-  native.respond(id, parts.status, parts.statusText, parts.headers, parts.body);
+  const body = parts.body;
+  if (body !== null && typeof body === "object" && !(body instanceof Uint8Array)) {
+    // A ReadableStream: the head goes now, the chunks as the stream produces them.
+    native.respond(id, parts.status, parts.statusText, parts.headers, true);
+    internal.pumpToSink(id, body);
+    return;
+  }
+  native.respond(id, parts.status, parts.statusText, parts.headers, body);
 }
 
 class ExecutionContext {
@@ -108,7 +106,8 @@ internal.dispatchFetch = (id, method, url, headers, body) => {
   }
   let result;
   try {
-    const request = internal.newIncomingRequest(method, url, headers, body);
+    // body: null, the bytes, or true when the body is still on the socket (a native stream).
+    const request = internal.newIncomingRequest(method, url, headers, body === true ? internal.nativeStream(id) : body);
     result = handler.fetch(request, env, new ExecutionContext());
   } catch (error) {
     native.respondError(id, error);
