@@ -197,6 +197,8 @@ void FetchStart(Args& args) {
 
 void FetchAbort(Args& args) { RealmOf(args).host().AbortFetch(Id(args, 0)); }
 
+void BackgroundWork(Args& args) { RealmOf(args).host().BackgroundWork(args.Number(0) > 0 ? 1 : -1); }
+
 void RespondError(Args& args) {
   auto id = static_cast<uint64_t>(args.Number(0));
   auto report = engine::DescribeException(args.isolate(), args.context(), args[1], v8::Local<v8::Message>());
@@ -220,7 +222,8 @@ void AddRuntimeNatives(engine::NativeObject& natives) {
       .Function<BodyPull>("bodyPull")
       .Function<BodyCancel>("bodyCancel")
       .Function<FetchStart>("fetchStart")
-      .Function<FetchAbort>("fetchAbort");
+      .Function<FetchAbort>("fetchAbort")
+      .Function<BackgroundWork>("backgroundWork");
 }
 
 Realm::Realm(v8::Isolate* isolate, RealmHost& host) : isolate_(isolate), host_(host) {}

@@ -67,6 +67,8 @@ class RealmHost {
     return Fail("fetch() is not available in this context");
   }
   virtual void AbortFetch(uint64_t id) {}
+  // ctx.waitUntil() work started (+1) or settled (-1): a draining node waits for it.
+  virtual void BackgroundWork(int delta) {}
 };
 
 // Embedder data slot holding the Realm* of a context.

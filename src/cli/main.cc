@@ -1,5 +1,6 @@
 // The `mar` command line: run, check, --version, --help.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -167,6 +168,12 @@ int Run(const std::string& path, const std::string& listen, int shards, const st
   }
   for (const auto& denied : caps::DeniedByPolicy(bundle->manifest, policy ? &*policy : nullptr)) {
     logger->Warn("node", "policy removes a grant: " + denied);
+  }
+
+  // Every connection is a descriptor: take the whole hard limit (the soft default is often 1024).
+  if (rlimit files; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) logger->Warn("node", "could not raise the open-file limit");
   }
 
   // Signals are taken synchronously by this thread; every other thread inherits the block.

@@ -37,7 +37,9 @@ BundleHost::BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundl
       logger_(logger),
       log_source_("bundle:" + bundle.manifest.name),
       timer_(shard.io()),
-      alive_(std::make_shared<BundleHost*>(this)) {}
+      alive_(std::make_shared<BundleHost*>(this)) {
+  outbound_ = std::make_unique<OutboundFetches>(shard.io(), bundle.capabilities, static_cast<OutboundEvents&>(*this));
+}
 
 BundleHost::~BundleHost() {
   timer_.cancel();
@@ -48,6 +50,7 @@ BundleHost::~BundleHost() {
     if (request.streaming) request.exchange->Abort();
     else request.exchange->Fail(503, NewIncidentId());
   }
+  outbound_.reset();
   realm_.reset();
   modules_.reset();
   isolate_.reset();
@@ -267,6 +270,7 @@ void BundleHost::OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> 
 }
 
 void BundleHost::PullBody(uint64_t stream_id) {
+  if (outbound_->Owns(stream_id)) return outbound_->Pull(stream_id);
   auto it = pending_.find(stream_id);
   if (it == pending_.end()) {
     // The request is over (answered, or the client left): the stream ends in an error.
@@ -283,16 +287,20 @@ void BundleHost::PullBody(uint64_t stream_id) {
 
 void BundleHost::CancelBody(uint64_t stream_id) {
   // The rest of an incoming body stays unread; the server closes the connection after the
-  // response rather than reading it.
+  // response rather than reading it. A fetch() response's transfer stops.
+  outbound_->Cancel(stream_id);
 }
 
 bool BundleHost::WriteSink(uint64_t sink_id, std::span<const uint8_t> bytes) {
+  std::string_view chunk(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (outbound_->Owns(sink_id)) return outbound_->WriteBody(sink_id, chunk);
   auto it = pending_.find(sink_id);
   if (it == pending_.end() || !it->second.streaming) return true;
-  return it->second.exchange->Write(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return it->second.exchange->Write(chunk);
 }
 
 void BundleHost::EndSink(uint64_t sink_id) {
+  if (outbound_->Owns(sink_id)) return outbound_->EndBody(sink_id);
   auto it = pending_.find(sink_id);
   if (it == pending_.end() || !it->second.streaming) return;
   it->second.exchange->End();
@@ -300,11 +308,37 @@ void BundleHost::EndSink(uint64_t sink_id) {
 }
 
 void BundleHost::AbortSink(uint64_t sink_id, std::string_view reason) {
+  if (outbound_->Owns(sink_id)) return outbound_->FailBody(sink_id, reason);
   auto it = pending_.find(sink_id);
   if (it == pending_.end() || !it->second.streaming) return;
   Log(obs::Level::kError, "response body stream failed: " + std::string(reason));
   it->second.exchange->Abort();
   pending_.erase(it);
+}
+
+Result<uint64_t> BundleHost::StartFetch(api::OutboundRequest request) {
+  uint64_t id = next_id_++;
+  auto started = outbound_->Start(id, std::move(request));
+  if (!started) return std::unexpected(started.error());
+  return id;
+}
+
+void BundleHost::AbortFetch(uint64_t id) { outbound_->Cancel(id); }
+
+void BundleHost::OnFetchHead(uint64_t id, net::FetchHead head) {
+  RunEvent([&] { realm_->FetchHead(id, head.status, head.status_text, head.headers); });
+}
+
+void BundleHost::OnFetchFailed(uint64_t id, std::string message) {
+  RunEvent([&] { realm_->FetchFailed(id, message); });
+}
+
+void BundleHost::OnFetchChunk(uint64_t id, std::string chunk, bool done, std::string error) {
+  RunEvent([&] { realm_->DeliverBodyChunk(id, chunk, done, error); });
+}
+
+void BundleHost::OnFetchUploadDrained(uint64_t id) {
+  RunEvent([&] { realm_->SinkEvent(id, api::Realm::SinkState::kDrain); });
 }
 
 void BundleHost::OnClientGone(uint64_t id) {

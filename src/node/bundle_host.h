@@ -14,6 +14,7 @@
 #include "engine/isolate.h"
 #include "engine/modules.h"
 #include "net/http_server.h"
+#include "node/outbound_fetch.h"
 #include "node/bundle.h"
 #include "obs/log.h"
 
@@ -25,7 +26,7 @@ namespace mar::node {
 
 class Shard;
 
-class BundleHost final : public api::RealmHost {
+class BundleHost final : public api::RealmHost, private OutboundEvents {
  public:
   static Result<std::unique_ptr<BundleHost>> Start(engine::Engine& engine, Shard& shard, const Bundle& bundle,
                                                    obs::Logger& logger);
@@ -35,6 +36,8 @@ class BundleHost final : public api::RealmHost {
   // True once the isolate was terminated; the host must then be discarded.
   bool dead() const { return dead_; }
   size_t in_flight() const { return pending_.size(); }
+  // ctx.waitUntil() promises not settled yet.
+  size_t background_work() const { return dead_ ? 0 : background_work_; }
 
   // Runs default.fetch for an HTTP request; the answer goes out through `exchange`.
   void DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange);
@@ -51,6 +54,9 @@ class BundleHost final : public api::RealmHost {
   bool WriteSink(uint64_t sink_id, std::span<const uint8_t> bytes) override;
   void EndSink(uint64_t sink_id) override;
   void AbortSink(uint64_t sink_id, std::string_view reason) override;
+  Result<uint64_t> StartFetch(api::OutboundRequest request) override;
+  void AbortFetch(uint64_t id) override;
+  void BackgroundWork(int delta) override { background_work_ += delta; }
 
  private:
   BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger);
@@ -66,6 +72,11 @@ class BundleHost final : public api::RealmHost {
   template <class Body>
   auto Later(Body&& body);
   void OnClientGone(uint64_t id);
+  // OutboundEvents
+  void OnFetchHead(uint64_t id, net::FetchHead head) override;
+  void OnFetchFailed(uint64_t id, std::string message) override;
+  void OnFetchChunk(uint64_t id, std::string chunk, bool done, std::string error) override;
+  void OnFetchUploadDrained(uint64_t id) override;
 
   engine::Engine& engine_;
   Shard& shard_;
@@ -75,6 +86,7 @@ class BundleHost final : public api::RealmHost {
   std::unique_ptr<engine::Isolate> isolate_;
   std::unique_ptr<engine::ModuleGraph> modules_;
   std::unique_ptr<api::Realm> realm_;
+  std::unique_ptr<OutboundFetches> outbound_;  // before realm_ in teardown: no callbacks into a dead realm
   api::Realm::ModuleInfo module_info_;
   boost::asio::steady_timer timer_;
   // HTTP requests in flight: answered (whole), or streaming their response body.
@@ -83,7 +95,8 @@ class BundleHost final : public api::RealmHost {
     bool streaming = false;
   };
   std::unordered_map<uint64_t, PendingRequest> pending_;
-  uint64_t next_id_ = 1;  // requests and outbound fetches share one id space (stream ids)
+  uint64_t next_id_ = 1;
+  size_t background_work_ = 0;  // requests and outbound fetches share one id space (stream ids)
   bool dead_ = false;
   bool timer_posted_ = false;  // a due-now RunTimers is queued on the shard
   std::function<void()> on_death_;

@@ -173,7 +173,9 @@ void Node::Shutdown() {
     for (auto& state : shards_) {
       ShardState* shard_state = state.get();
       active += RunOn(state->shard, [shard_state] {
-        return shard_state->listener ? shard_state->listener->active_requests() : size_t{0};
+        size_t requests = shard_state->listener ? shard_state->listener->active_requests() : size_t{0};
+        size_t background = shard_state->host ? shard_state->host->background_work() : size_t{0};
+        return requests + background;
       });
     }
     if (active == 0) break;

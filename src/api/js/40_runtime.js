@@ -90,8 +90,13 @@ function respond(id, response) {
 
 class ExecutionContext {
   waitUntil(promise) {
-    // Keeps the work going after the response; failures are logged rather than lost.
-    then(promiseResolve(promise), undefined, (error) => internal.reportError(error));
+    // Keeps the work going after the response (a draining node waits for it, within its drain
+    // timeout); failures are logged rather than lost.
+    native.backgroundWork(1);
+    then(promiseResolve(promise), () => native.backgroundWork(-1), (error) => {
+      native.backgroundWork(-1);
+      internal.reportError(error);
+    });
   }
   passThroughOnException() {
     throw new TypeError("ctx.passThroughOnException() is not supported by mar: there is no origin to pass through to");
