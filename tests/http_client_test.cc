@@ -412,7 +412,8 @@ TEST_F(HttpClientTest, PausedBodyStopsReadingTheSocket) {
 }
 
 TEST_F(HttpClientTest, CompletionWaitsForAPausedBody) {
-  TestServer server([](const SeenRequest&) { return Reply{Response(200, "OK", {}, "small body")}; });
+  TestServer server(
+      [](const SeenRequest&) { return Reply{Response(200, "OK", {}, "small body")}; });
   HttpClient client(io_, allow_all_);
   auto fetch = Fetch(client, Request("GET", server.Url("/")));
   fetch->on_head = [&] { client.PauseBody(fetch->id); };
@@ -496,12 +497,13 @@ TEST_F(HttpClientTest, ConnectionRefused) {
 TEST_F(HttpClientTest, TlsHandshakeFailure) {
   TestServer server([](const SeenRequest&) { return Reply{Response(200, "OK", {}, "")}; });
   HttpClient client(io_, allow_all_);
-  auto fetch = Fetch(client, Request("GET", "https://127.0.0.1:" + std::to_string(server.port()) + "/"));
+  auto fetch =
+      Fetch(client, Request("GET", "https://127.0.0.1:" + std::to_string(server.port()) + "/"));
   ASSERT_TRUE(RunUntil([&] { return fetch->completed; }));
   ASSERT_TRUE(fetch->error);
   EXPECT_EQ(fetch->error->kind, FetchErrorKind::kTls) << fetch->error->message;
-  EXPECT_TRUE(fetch->error->message.starts_with("fetch https://127.0.0.1:" + std::to_string(server.port()) +
-                                                "/: TLS handshake failed: "))
+  EXPECT_TRUE(fetch->error->message.starts_with(
+      "fetch https://127.0.0.1:" + std::to_string(server.port()) + "/: TLS handshake failed: "))
       << fetch->error->message;
 }
 

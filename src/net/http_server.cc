@@ -2,8 +2,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -31,8 +31,13 @@ constexpr size_t kBodyChunkBytes = 64 * 1024;
 }  // namespace
 
 struct HttpListener::State {
-  State(asio::io_context& io_context, HttpHandler request_handler, const HttpLimits& http_limits, obs::Logger& log)
-      : io(io_context), acceptor(io_context), handler(std::move(request_handler)), limits(http_limits), logger(log) {}
+  State(asio::io_context& io_context, HttpHandler request_handler, const HttpLimits& http_limits,
+        obs::Logger& log)
+      : io(io_context),
+        acceptor(io_context),
+        handler(std::move(request_handler)),
+        limits(http_limits),
+        logger(log) {}
   asio::io_context& io;
   tcp::acceptor acceptor;
   HttpHandler handler;
@@ -63,7 +68,8 @@ const char* kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // the socket until the response before them is complete.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<State> state) : stream_(std::move(socket)), state_(std::move(state)) {}
+  Session(tcp::socket socket, std::shared_ptr<State> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {}
 
   void Begin(std::list<std::weak_ptr<Session>>::iterator self) {
     self_ = self;
@@ -84,11 +90,13 @@ class Session : public std::enable_shared_from_this<Session> {
       busy_ = false;
       --state_->active_requests;
       // The handler learns that nobody is listening any more (a stream producer stops).
-      if (auto closed = std::move(on_closed_)) asio::post(stream_.get_executor(), std::move(closed));
+      if (auto closed = std::move(on_closed_))
+        asio::post(stream_.get_executor(), std::move(closed));
     }
     on_drain_ = nullptr;
     if (auto read = std::move(body_reader_)) {
-      asio::post(stream_.get_executor(), [read = std::move(read)] { read(Fail("the client closed the connection")); });
+      asio::post(stream_.get_executor(),
+                 [read = std::move(read)] { read(Fail("the client closed the connection")); });
     }
   }
   ~Session() { state_->sessions.erase(self_); }
@@ -98,7 +106,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody(Exchange::ReadCallback done) {
     if (body_reader_ || reading_body_) {
-      asio::post(stream_.get_executor(), [done = std::move(done)] { done(Fail("a body read is already pending")); });
+      asio::post(stream_.get_executor(),
+                 [done = std::move(done)] { done(Fail("a body read is already pending")); });
       return;
     }
     body_reader_ = std::move(done);
@@ -110,8 +119,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Respond(ResponseHead head, std::string body) {
     if (phase_ != Phase::kHandling) return;
     phase_ = Phase::kResponding;
-    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_, head = std::move(head),
-                                        body = std::move(body)]() mutable {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_,
+                                        head = std::move(head), body = std::move(body)]() mutable {
       if (self->Current(serial)) self->WriteWhole(std::move(head), std::move(body));
     });
   }
@@ -129,9 +138,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartStream(ResponseHead head) {
     if (phase_ != Phase::kHandling) return;
     phase_ = Phase::kStreaming;
-    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_, head = std::move(head)]() mutable {
-      if (self->Current(serial)) self->WriteStreamHead(std::move(head));
-    });
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), serial = serial_, head = std::move(head)]() mutable {
+                 if (self->Current(serial)) self->WriteStreamHead(std::move(head));
+               });
   }
 
   bool Write(std::string_view chunk) {
@@ -180,39 +190,47 @@ class Session : public std::enable_shared_from_this<Session> {
     head_parser_->header_limit(state_->limits.header_bytes);
     head_parser_->body_limit(state_->limits.body_bytes);  // Beast checks Content-Length against it
     stream_.expires_after(state_->limits.idle_timeout);
-    http::async_read_header(stream_, buffer_, *head_parser_,
-                            [self = shared_from_this()](beast::error_code error, size_t) { self->OnHead(error); });
+    http::async_read_header(
+        stream_, buffer_, *head_parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnHead(error); });
   }
 
   static bool Benign(const beast::error_code& error) {
     return error == http::error::end_of_stream || error == asio::error::operation_aborted ||
-           error == beast::error::timeout || error == asio::error::connection_reset || error == asio::error::eof ||
-           error == asio::error::broken_pipe;
+           error == beast::error::timeout || error == asio::error::connection_reset ||
+           error == asio::error::eof || error == asio::error::broken_pipe;
   }
 
   void OnHead(beast::error_code error) {
     if (closed_) return;
     if (error) {
       if (Benign(error)) return Close();
-      // A malformed or oversized request: answer once, then close, as the connection's framing is lost.
-      int status = error == http::error::header_limit ? 431 : error == http::error::body_limit ? 413 : 400;
+      // A malformed or oversized request: answer once, then close, as the connection's framing is
+      // lost.
+      int status = error == http::error::header_limit ? 431
+                   : error == http::error::body_limit ? 413
+                                                      : 400;
       return SendError(status, error.message(), /*close=*/true);
     }
     auto& request = head_parser_->get();
     size_t count = 0;
     for (auto it = request.begin(); it != request.end(); ++it) ++count;
     if (count > state_->limits.header_count) {
-      return SendError(431, "too many header fields (the limit is " + std::to_string(state_->limits.header_count) + ")",
+      return SendError(431,
+                       "too many header fields (the limit is " +
+                           std::to_string(state_->limits.header_count) + ")",
                        true);
     }
     // The URL the bundle sees is built from Host + target, so both must be what they claim to be:
     // origin-form targets start with "/", and Host is a bare authority (no path, query, userinfo).
     std::string_view raw_target = request.target();
     bool absolute_form = raw_target.starts_with("http://") || raw_target.starts_with("https://");
-    if (!absolute_form && !raw_target.starts_with("/") && !(raw_target == "*" && request.method() == http::verb::options)) {
+    if (!absolute_form && !raw_target.starts_with("/") &&
+        !(raw_target == "*" && request.method() == http::verb::options)) {
       return SendError(400, "request target must start with \"/\"", /*close=*/true);
     }
-    if (auto host_field = request.find(http::field::host); host_field != request.end() &&
+    if (auto host_field = request.find(http::field::host);
+        host_field != request.end() &&
         host_field->value().find_first_of("/?#@ \t\\") != std::string_view::npos) {
       return SendError(400, "invalid Host header", /*close=*/true);
     }
@@ -225,8 +243,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (head_parser_->is_done()) return Dispatch(std::string(), false);
     auto length = head_parser_->content_length();
     if (length && *length > state_->limits.body_bytes) {
-      return SendError(413, "request body of " + std::to_string(*length) + " bytes is over the limit of " +
-                                std::to_string(state_->limits.body_bytes),
+      return SendError(413,
+                       "request body of " + std::to_string(*length) +
+                           " bytes is over the limit of " +
+                           std::to_string(state_->limits.body_bytes),
                        true);
     }
     if (length && *length <= state_->limits.eager_body_bytes) {
@@ -264,7 +284,8 @@ class Session : public std::enable_shared_from_this<Session> {
     expect_continue_ = false;
     stream_.expires_after(state_->limits.read_timeout);
     asio::async_write(stream_, asio::buffer(kContinue, std::strlen(kContinue)),
-                      [self = shared_from_this(), next = std::move(next)](beast::error_code error, size_t) mutable {
+                      [self = shared_from_this(), next = std::move(next)](beast::error_code error,
+                                                                          size_t) mutable {
                         if (self->closed_) return;
                         if (error) return self->Close();
                         next();
@@ -284,8 +305,9 @@ class Session : public std::enable_shared_from_this<Session> {
     body.data = chunk_.get();
     body.size = kBodyChunkBytes;
     stream_.expires_after(state_->limits.read_timeout);
-    http::async_read(stream_, buffer_, *body_parser_,
-                     [self = shared_from_this()](beast::error_code error, size_t) { self->OnBodyChunk(error); });
+    http::async_read(
+        stream_, buffer_, *body_parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnBodyChunk(error); });
   }
 
   void OnBodyChunk(beast::error_code error) {
@@ -295,8 +317,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (error == http::error::need_buffer) error = {};
     if (error) {
       std::string message = error == http::error::body_limit
-                                ? "the request body is over the limit of " + std::to_string(state_->limits.body_bytes) +
-                                      " bytes"
+                                ? "the request body is over the limit of " +
+                                      std::to_string(state_->limits.body_bytes) + " bytes"
                                 : "reading the request body failed: " + error.message();
       keep_alive_ = false;  // the framing is lost
       if (read) read(Fail(std::move(message)));
@@ -314,15 +336,17 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBodyChunk();
   }
 
-  // Builds the status line and headers; false (and a 500 sent) if the handler's response is invalid.
+  // Builds the status line and headers; false (and a 500 sent) if the handler's response is
+  // invalid.
   template <class Message>
   bool BuildHead(Message& message, ResponseHead& head, bool has_body) {
     // The JS layer validates these too, but user code can tamper with the built-ins it relies on;
     // a bad response must become a 500, never an exception out of Beast.
     bool null_body_status = head.status == 204 || head.status == 205 || head.status == 304;
     if (head.status < 200 || head.status > 599 || (null_body_status && has_body)) {
-      state_->logger.Error("http", "handler returned an invalid response (status " + std::to_string(head.status) +
-                                       (null_body_status ? " with a body" : "") + "); answering 500");
+      state_->logger.Error(
+          "http", "handler returned an invalid response (status " + std::to_string(head.status) +
+                      (null_body_status ? " with a body" : "") + "); answering 500");
       SendError(500, "Internal Server Error (invalid response from the handler)", false);
       return false;
     }
@@ -336,7 +360,8 @@ class Session : public std::enable_shared_from_this<Session> {
         if (!IsHopByHop(name)) message.insert(name, value);
       }
     } catch (const std::exception& error) {
-      state_->logger.Error("http", std::string("handler returned an invalid response: ") + error.what());
+      state_->logger.Error("http",
+                           std::string("handler returned an invalid response: ") + error.what());
       SendError(500, "Internal Server Error (invalid response from the handler)", false);
       return false;
     }
@@ -373,10 +398,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (head_request_) response_->body().clear();  // Content-Length stays that of the full body
     stream_.expires_after(state_->limits.read_timeout);
-    http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code error, size_t) {
-      self->response_.reset();
-      self->Finish(!error);
-    });
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code error, size_t) {
+                        self->response_.reset();
+                        self->Finish(!error);
+                      });
   }
 
   void WriteStreamHead(ResponseHead head) {
@@ -390,24 +416,28 @@ class Session : public std::enable_shared_from_this<Session> {
     serializer_.emplace(*stream_head_);
     writing_ = true;
     stream_.expires_after(state_->limits.read_timeout);
-    http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code error, size_t) {
-      self->writing_ = false;
-      if (self->closed_) return;
-      if (error) return self->Close();
-      self->KickWrites();
-    });
+    http::async_write_header(stream_, *serializer_,
+                             [self = shared_from_this()](beast::error_code error, size_t) {
+                               self->writing_ = false;
+                               if (self->closed_) return;
+                               if (error) return self->Close();
+                               self->KickWrites();
+                             });
   }
 
   void KickWrites() {
     if (writing_ || closed_ || !serializer_) return;
     if (!chunks_.empty()) {
       writing_ = true;
-      auto on_written = [self = shared_from_this()](beast::error_code error, size_t) { self->OnChunkWritten(error); };
+      auto on_written = [self = shared_from_this()](beast::error_code error, size_t) {
+        self->OnChunkWritten(error);
+      };
       stream_.expires_after(state_->limits.read_timeout);
       if (http10_) {
         asio::async_write(stream_, asio::buffer(chunks_.front()), std::move(on_written));
       } else {
-        asio::async_write(stream_, http::make_chunk(asio::buffer(chunks_.front())), std::move(on_written));
+        asio::async_write(stream_, http::make_chunk(asio::buffer(chunks_.front())),
+                          std::move(on_written));
       }
       return;
     }
@@ -415,10 +445,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (http10_ || head_request_) return Finish(true);
     writing_ = true;
     stream_.expires_after(state_->limits.read_timeout);
-    asio::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code error, size_t) {
-      self->writing_ = false;
-      self->Finish(!error);
-    });
+    asio::async_write(stream_, http::make_chunk_last(),
+                      [self = shared_from_this()](beast::error_code error, size_t) {
+                        self->writing_ = false;
+                        self->Finish(!error);
+                      });
   }
 
   void OnChunkWritten(beast::error_code error) {
@@ -498,7 +529,8 @@ class SessionExchange final : public Exchange {
   void ReadBody(ReadCallback done) override {
     if (auto session = Get()) return session->ReadBody(std::move(done));
     // Never on the caller's stack: the caller may be inside JS.
-    asio::post(executor_, [done = std::move(done)] { done(mar::Fail("the client closed the connection")); });
+    asio::post(executor_,
+               [done = std::move(done)] { done(mar::Fail("the client closed the connection")); });
   }
   void Respond(ResponseHead head, std::string body) override {
     if (auto session = Get()) session->Respond(std::move(head), std::move(body));
@@ -534,8 +566,9 @@ class SessionExchange final : public Exchange {
 };
 
 void Session::Dispatch(std::string body, bool streamed) {
-  auto& request = streamed ? body_parser_->get().base() : string_parser_ ? string_parser_->get().base()
-                                                                         : head_parser_->get().base();
+  auto& request = streamed         ? body_parser_->get().base()
+                  : string_parser_ ? string_parser_->get().base()
+                                   : head_parser_->get().base();
   IncomingRequest incoming;
   incoming.method = std::string(request.method_string());
   std::string_view host;
@@ -558,11 +591,11 @@ void Session::Dispatch(std::string body, bool streamed) {
   ++serial_;
   ++state_->active_requests;
   stream_.expires_never();
-  state_->handler(std::move(incoming), std::make_shared<SessionExchange>(shared_from_this(), serial_, stream_.get_executor()));
+  state_->handler(std::move(incoming), std::make_shared<SessionExchange>(
+                                           shared_from_this(), serial_, stream_.get_executor()));
 }
 
 void Accept(const std::shared_ptr<State>& state) {
-
   state->acceptor.async_accept([state](beast::error_code error, tcp::socket socket) {
     if (state->stopping || !state->acceptor.is_open()) return;
     if (!error) {
@@ -592,8 +625,10 @@ HttpListener::~HttpListener() {
   state_->acceptor.close(ignored);
 }
 
-Result<std::unique_ptr<HttpListener>> HttpListener::Open(asio::io_context& io, const std::string& host, uint16_t port,
-                                                         HttpHandler handler, const HttpLimits& limits,
+Result<std::unique_ptr<HttpListener>> HttpListener::Open(asio::io_context& io,
+                                                         const std::string& host, uint16_t port,
+                                                         HttpHandler handler,
+                                                         const HttpLimits& limits,
                                                          obs::Logger& logger) {
   auto state = std::make_shared<State>(io, std::move(handler), limits, logger);
   beast::error_code error;
@@ -616,13 +651,16 @@ Result<std::unique_ptr<HttpListener>> HttpListener::Open(asio::io_context& io, c
     return Fail("cannot listen on " + host + ":" + std::to_string(port) + ": " + error.message());
   }
   auto bound = acceptor.local_endpoint();
-  state->authority = (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) +
+  state->authority = (bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                              : bound.address().to_string()) +
                      ":" + std::to_string(bound.port());
   Accept(state);
   return std::unique_ptr<HttpListener>(new HttpListener(std::move(state)));
 }
 
-uint16_t HttpListener::port() const { return state_->acceptor.local_endpoint().port(); }
+uint16_t HttpListener::port() const {
+  return state_->acceptor.local_endpoint().port();
+}
 
 void HttpListener::StopAccepting() {
   state_->stopping = true;
@@ -633,7 +671,9 @@ void HttpListener::StopAccepting() {
   }
 }
 
-size_t HttpListener::active_requests() const { return state_->active_requests; }
+size_t HttpListener::active_requests() const {
+  return state_->active_requests;
+}
 
 void HttpListener::CloseAll() {
   for (auto& weak : state_->sessions) {

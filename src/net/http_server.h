@@ -22,12 +22,13 @@
 namespace mar::net {
 
 struct HttpLimits {
-  uint32_t header_bytes = 16 * 1024;          // request line + headers; over it: 431
-  uint32_t header_count = 128;                // header fields; over it: 431
-  uint64_t body_bytes = uint64_t{1} << 30;    // one request body; over it: 413 (or a stream error)
-  uint32_t eager_body_bytes = 64 * 1024;      // bodies up to this (with a Content-Length) are read first
-  std::chrono::seconds idle_timeout{30};      // keep-alive connection with no request
-  std::chrono::seconds read_timeout{30};      // the request head, and each read or write once it is in
+  uint32_t header_bytes = 16 * 1024;        // request line + headers; over it: 431
+  uint32_t header_count = 128;              // header fields; over it: 431
+  uint64_t body_bytes = uint64_t{1} << 30;  // one request body; over it: 413 (or a stream error)
+  uint32_t eager_body_bytes =
+      64 * 1024;  // bodies up to this (with a Content-Length) are read first
+  std::chrono::seconds idle_timeout{30};  // keep-alive connection with no request
+  std::chrono::seconds read_timeout{30};  // the request head, and each read or write once it is in
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -47,8 +48,8 @@ struct ResponseHead {
 };
 
 // One request/response exchange, as the handler sees it. Call only on the listener's shard thread;
-// the calls never do I/O on the caller's stack (they may be made from inside JS), and any call after
-// the connection has gone is ignored.
+// the calls never do I/O on the caller's stack (they may be made from inside JS), and any call
+// after the connection has gone is ignored.
 class Exchange {
  public:
   virtual ~Exchange() = default;
@@ -84,8 +85,9 @@ using HttpHandler = std::function<void(IncomingRequest, std::shared_ptr<Exchange
 class HttpListener {
  public:
   // Binds host:port (port 0: any free port) with SO_REUSEPORT and starts accepting.
-  static Result<std::unique_ptr<HttpListener>> Open(boost::asio::io_context& io, const std::string& host,
-                                                    uint16_t port, HttpHandler handler, const HttpLimits& limits,
+  static Result<std::unique_ptr<HttpListener>> Open(boost::asio::io_context& io,
+                                                    const std::string& host, uint16_t port,
+                                                    HttpHandler handler, const HttpLimits& limits,
                                                     obs::Logger& logger);
   ~HttpListener();
 
