@@ -707,7 +707,9 @@ curl_socket_t HttpClient::State::OnOpenSocket(void* clientp, curlsocktype purpos
   // Checked here, with the address libcurl is about to connect to, so DNS cannot smuggle a
   // private address past a check of the host name.
   if (auto denial = transfer.state->check(transfer.host, *ip, port)) {
-    transfer.denial = std::move(*denial);
+    // A name with several refused addresses (localhost: ::1 and 127.0.0.1) is reported by its
+    // IPv4 one if it has one: that is the address people write into allowlists.
+    if (!transfer.denial || ip->is_v4()) transfer.denial = std::move(*denial);
     return CURL_SOCKET_BAD;
   }
   int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);

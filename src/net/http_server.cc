@@ -321,6 +321,11 @@ class Session : public std::enable_shared_from_this<Session> {
                                       std::to_string(state_->limits.body_bytes) + " bytes"
                                 : "reading the request body failed: " + error.message();
       keep_alive_ = false;  // the framing is lost
+      // The client's fault, not the handler's: if no response has started, the client hears so
+      // (400/413) and whatever the handler answers later is dropped.
+      if (phase_ == Phase::kHandling && !Benign(error)) {
+        SendError(error == http::error::body_limit ? 413 : 400, message, true);
+      }
       if (read) read(Fail(std::move(message)));
       return;
     }
