@@ -7,6 +7,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
+#include <cstring>
+#include <ctime>
 #include <deque>
 #include <list>
 
@@ -37,7 +40,8 @@ struct HttpListener::State {
         acceptor(io_context),
         handler(std::move(request_handler)),
         limits(http_limits),
-        logger(log) {}
+        logger(log),
+        sweep(io_context) {}
   asio::io_context& io;
   tcp::acceptor acceptor;
   HttpHandler handler;
@@ -47,6 +51,9 @@ struct HttpListener::State {
   bool stopping = false;
   size_t active_requests = 0;
   std::chrono::steady_clock::time_point last_accept_warning{};
+  // Once a second: closes sessions whose read or write is past its deadline, refreshes `date`.
+  asio::steady_timer sweep;
+  std::string date;  // the Date header's value (IMF-fixdate), to the second
   std::list<std::weak_ptr<Session>> sessions;
 };
 
@@ -69,12 +76,12 @@ const char* kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<State> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
+      : socket_(std::move(socket)), state_(std::move(state)) {}
 
   void Begin(std::list<std::weak_ptr<Session>>::iterator self) {
     self_ = self;
     beast::error_code ignored;
-    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    socket_.set_option(tcp::no_delay(true), ignored);
     ReadHead();
   }
   void CloseIfIdle() {
@@ -84,64 +91,64 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
     if (busy_) {
       busy_ = false;
       --state_->active_requests;
       // The handler learns that nobody is listening any more (a stream producer stops).
       if (auto closed = std::move(on_closed_))
-        asio::post(stream_.get_executor(), std::move(closed));
+        asio::post(socket_.get_executor(), std::move(closed));
     }
     on_drain_ = nullptr;
     if (auto read = std::move(body_reader_)) {
-      asio::post(stream_.get_executor(),
+      asio::post(socket_.get_executor(),
                  [read = std::move(read)] { read(Fail("the client closed the connection")); });
     }
   }
   ~Session() { state_->sessions.erase(self_); }
+
+  void Expire(std::chrono::seconds timeout) { deadline_ = std::chrono::steady_clock::now() + timeout; }
+  // An operation completed: no deadline until the next one starts.
+  void Settle() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+  // Called by the listener's once-a-second sweep.
+  void CloseIfExpired(std::chrono::steady_clock::time_point now) {
+    if (now > deadline_) Close();
+  }
 
   // --- the Exchange operations, for the request with `serial` ---
   bool Current(uint64_t serial) const { return !closed_ && busy_ && serial == serial_; }
 
   void ReadBody(Exchange::ReadCallback done) {
     if (body_reader_ || reading_body_) {
-      asio::post(stream_.get_executor(),
+      asio::post(socket_.get_executor(),
                  [done = std::move(done)] { done(Fail("a body read is already pending")); });
       return;
     }
     body_reader_ = std::move(done);
-    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_] {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), serial = serial_] {
       if (self->Current(serial)) self->ReadBodyChunk();
     });
   }
 
+  // These may be called from inside JS: they only start writes (whose completions always come
+  // later, from the loop) and never throw.
   void Respond(ResponseHead head, std::string body) {
     if (phase_ != Phase::kHandling) return;
     phase_ = Phase::kResponding;
-    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_,
-                                        head = std::move(head), body = std::move(body)]() mutable {
-      if (self->Current(serial)) self->WriteWhole(std::move(head), std::move(body));
-    });
+    WriteWhole(std::move(head), std::move(body));
   }
 
   void FailRequest(int status, std::string incident) {
     if (phase_ != Phase::kHandling) return;
-    phase_ = Phase::kResponding;
     std::string text = status == 503 ? "Service Unavailable" : "Internal Server Error";
-    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_, status,
-                                        message = text + " (incident " + incident + ")"]() mutable {
-      if (self->Current(serial)) self->SendError(status, std::move(message), false);
-    });
+    SendError(status, text + " (incident " + incident + ")", false);
   }
 
   void StartStream(ResponseHead head) {
     if (phase_ != Phase::kHandling) return;
     phase_ = Phase::kStreaming;
-    asio::post(stream_.get_executor(),
-               [self = shared_from_this(), serial = serial_, head = std::move(head)]() mutable {
-                 if (self->Current(serial)) self->WriteStreamHead(std::move(head));
-               });
+    WriteStreamHead(std::move(head));
   }
 
   bool Write(std::string_view chunk) {
@@ -166,7 +173,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Abort() {
     if (phase_ != Phase::kStreaming && phase_ != Phase::kHandling) return;
     state_->logger.Warn("http", "response stream failed mid-body; closing the connection");
-    asio::post(stream_.get_executor(), [self = shared_from_this(), serial = serial_] {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), serial = serial_] {
       if (self->Current(serial)) self->Close();
     });
   }
@@ -189,9 +196,9 @@ class Session : public std::enable_shared_from_this<Session> {
     body_parser_.reset();
     head_parser_->header_limit(state_->limits.header_bytes);
     head_parser_->body_limit(state_->limits.body_bytes);  // Beast checks Content-Length against it
-    stream_.expires_after(state_->limits.idle_timeout);
+    Expire(state_->limits.idle_timeout);
     http::async_read_header(
-        stream_, buffer_, *head_parser_,
+        socket_, buffer_, *head_parser_,
         [self = shared_from_this()](beast::error_code error, size_t) { self->OnHead(error); });
   }
 
@@ -202,6 +209,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHead(beast::error_code error) {
+    Settle();
     if (closed_) return;
     if (error) {
       if (Benign(error)) return Close();
@@ -254,8 +262,8 @@ class Session : public std::enable_shared_from_this<Session> {
       string_parser_.emplace(std::move(*head_parser_));
       string_parser_->body_limit(state_->limits.body_bytes);
       SendContinueThen([self = shared_from_this()] {
-        self->stream_.expires_after(self->state_->limits.read_timeout);
-        http::async_read(self->stream_, self->buffer_, *self->string_parser_,
+        self->Expire(self->state_->limits.read_timeout);
+        http::async_read(self->socket_, self->buffer_, *self->string_parser_,
                          [self](beast::error_code error, size_t) { self->OnEagerBody(error); });
       });
       return;
@@ -269,6 +277,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnEagerBody(beast::error_code error) {
+    Settle();
     if (closed_) return;
     if (error) {
       if (Benign(error)) return Close();
@@ -282,8 +291,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendContinueThen(Next next) {
     if (!expect_continue_) return next();
     expect_continue_ = false;
-    stream_.expires_after(state_->limits.read_timeout);
-    asio::async_write(stream_, asio::buffer(kContinue, std::strlen(kContinue)),
+    Expire(state_->limits.read_timeout);
+    asio::async_write(socket_, asio::buffer(kContinue, std::strlen(kContinue)),
                       [self = shared_from_this(), next = std::move(next)](beast::error_code error,
                                                                           size_t) mutable {
                         if (self->closed_) return;
@@ -304,13 +313,14 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& body = body_parser_->get().body();
     body.data = chunk_.get();
     body.size = kBodyChunkBytes;
-    stream_.expires_after(state_->limits.read_timeout);
+    Expire(state_->limits.read_timeout);
     http::async_read(
-        stream_, buffer_, *body_parser_,
+        socket_, buffer_, *body_parser_,
         [self = shared_from_this()](beast::error_code error, size_t) { self->OnBodyChunk(error); });
   }
 
   void OnBodyChunk(beast::error_code error) {
+    Settle();
     reading_body_ = false;
     if (closed_) return;
     auto read = std::move(body_reader_);
@@ -341,123 +351,153 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBodyChunk();
   }
 
-  // Builds the status line and headers; false (and a 500 sent) if the handler's response is
-  // invalid.
-  template <class Message>
-  bool BuildHead(Message& message, ResponseHead& head, bool has_body) {
-    // The JS layer validates these too, but user code can tamper with the built-ins it relies on;
-    // a bad response must become a 500, never an exception out of Beast.
+  // Serializes the status line and headers into head_out_; false (and a 500 sent) if the
+  // handler's response is invalid. Written by hand rather than by Beast's serializer: one string,
+  // one gather write, and no exception can come out of it.
+  bool BuildHead(const ResponseHead& head, bool has_body, std::optional<uint64_t> content_length) {
+    // The JS layer validates these too, but user code can tamper with the built-ins it relies on.
     bool null_body_status = head.status == 204 || head.status == 205 || head.status == 304;
-    if (head.status < 200 || head.status > 599 || (null_body_status && has_body)) {
-      state_->logger.Error(
-          "http", "handler returned an invalid response (status " + std::to_string(head.status) +
-                      (null_body_status ? " with a body" : "") + "); answering 500");
+    const char* problem = nullptr;
+    if (head.status < 200 || head.status > 599) problem = "a status outside 200-599";
+    else if (null_body_status && has_body) problem = "a body on a null-body status";
+    else if (!ValidReason(head.status_text)) problem = "an invalid status text";
+    for (const auto& [name, value] : head.headers) {
+      if (problem) break;
+      if (!ValidHeaderName(name)) problem = "an invalid header name";
+      else if (!ValidHeaderValue(value)) problem = "an invalid header value";
+    }
+    if (problem) {
+      state_->logger.Error("http", "handler returned an invalid response (" + std::string(problem) + ", status " +
+                                       std::to_string(head.status) + "); answering 500");
       SendError(500, "Internal Server Error (invalid response from the handler)", false);
       return false;
     }
-    try {
-      message.version(11);
-      message.result(static_cast<unsigned>(head.status));
-      if (!head.status_text.empty()) message.reason(head.status_text);
-      // Framing is the server's business: a proxied response's Content-Length or
-      // Transfer-Encoding no longer describes what is sent.
-      for (auto& [name, value] : head.headers) {
-        if (!IsHopByHop(name)) message.insert(name, value);
-      }
-    } catch (const std::exception& error) {
-      state_->logger.Error("http",
-                           std::string("handler returned an invalid response: ") + error.what());
-      SendError(500, "Internal Server Error (invalid response from the handler)", false);
-      return false;
+    // A whole response to a request whose body is unread closes the connection; a streamed one
+    // decides at its end (an echo reads the body while it answers).
+    if (state_->stopping || (content_length && !body_complete_)) keep_alive_ = false;
+    std::string& out = head_out_;
+    out.clear();
+    out.append("HTTP/1.1 ").append(std::to_string(head.status)).push_back(' ');
+    if (!head.status_text.empty()) {
+      out.append(head.status_text);
+    } else {
+      std::string_view reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(head.status)));
+      out.append(reason == "<unknown-status>" ? std::string_view("Unknown") : reason);
+    }
+    out.append("\r\n");
+    // Framing is the server's business: a proxied response's Content-Length or
+    // Transfer-Encoding no longer describes what is sent.
+    for (const auto& [name, value] : head.headers) {
+      if (IsHopByHop(name)) continue;
+      out.append(name).append(": ").append(value).append("\r\n");
+    }
+    out.append("date: ").append(state_->date).append("\r\n");
+    if (content_length) out.append("content-length: ").append(std::to_string(*content_length)).append("\r\n");
+    else if (!http10_) out.append("transfer-encoding: chunked\r\n");
+    if (!keep_alive_) {
+      if (!http10_) out.append("connection: close\r\n");
+    } else if (http10_) {
+      out.append("connection: keep-alive\r\n");
+    }
+    out.append("\r\n");
+    return true;
+  }
+
+  static bool ValidHeaderName(std::string_view name) {
+    if (name.empty()) return false;
+    for (unsigned char c : name) {
+      if (c <= 0x20 || c >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", c)) return false;
+    }
+    return true;
+  }
+  static bool ValidHeaderValue(std::string_view value) {
+    for (unsigned char c : value) {
+      if (c == '\r' || c == '\n' || c == '\0') return false;
+    }
+    return true;
+  }
+  static bool ValidReason(std::string_view reason) {
+    for (unsigned char c : reason) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
     }
     return true;
   }
 
   void WriteWhole(ResponseHead head, std::string body) {
-    response_.emplace();
-    if (!BuildHead(*response_, head, !body.empty())) return;
-    response_->body() = std::move(body);
-    Write();
+    if (!BuildHead(head, !body.empty(), body.size())) return;
+    body_out_ = std::move(body);
+    WriteOut();
   }
 
   void SendError(int status, std::string message, bool close) {
     keep_alive_ = keep_alive_ && !close;
     phase_ = Phase::kResponding;
-    response_.emplace();
-    response_->version(11);
-    response_->result(static_cast<unsigned>(status));
-    response_->set(http::field::content_type, "text/plain;charset=UTF-8");
-    response_->body() = std::move(message) + "\n";
-    Write();
+    ResponseHead head{status, {}, {{"content-type", "text/plain;charset=UTF-8"}}};
+    message += "\n";
+    BuildHead(head, true, message.size());
+    body_out_ = std::move(message);
+    WriteOut();
   }
 
-  void Write() {
-    if (state_->stopping || !body_complete_) keep_alive_ = false;
-    response_->keep_alive(keep_alive_);
-    try {
-      response_->prepare_payload();
-    } catch (const std::exception& error) {
-      response_->result(http::status::internal_server_error);
-      response_->body() = "Internal Server Error\n";
-      response_->prepare_payload();
-    }
-    if (head_request_) response_->body().clear();  // Content-Length stays that of the full body
-    stream_.expires_after(state_->limits.read_timeout);
-    http::async_write(stream_, *response_,
-                      [self = shared_from_this()](beast::error_code error, size_t) {
-                        self->response_.reset();
-                        self->Finish(!error);
-                      });
+  // Writes head_out_ and (unless HEAD) body_out_, then finishes the exchange.
+  void WriteOut() {
+    if (head_request_) body_out_.clear();  // Content-Length stays that of the full body
+    Expire(state_->limits.read_timeout);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_out_), asio::buffer(body_out_)};
+    asio::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code error, size_t) {
+      self->Settle();
+      self->body_out_.clear();
+      self->Finish(!error);
+    });
   }
 
   void WriteStreamHead(ResponseHead head) {
-    stream_head_.emplace();
-    if (!BuildHead(*stream_head_, head, true)) return;
     // HTTP/1.0 has no chunked encoding: the body ends when the connection does.
     if (http10_) keep_alive_ = false;
-    if (state_->stopping) keep_alive_ = false;
-    stream_head_->keep_alive(keep_alive_);
-    if (!http10_) stream_head_->chunked(true);
-    serializer_.emplace(*stream_head_);
+    if (!BuildHead(head, true, std::nullopt)) return;
+    streaming_ = true;
     writing_ = true;
-    stream_.expires_after(state_->limits.read_timeout);
-    http::async_write_header(stream_, *serializer_,
-                             [self = shared_from_this()](beast::error_code error, size_t) {
-                               self->writing_ = false;
-                               if (self->closed_) return;
-                               if (error) return self->Close();
-                               self->KickWrites();
-                             });
+    Expire(state_->limits.read_timeout);
+    asio::async_write(socket_, asio::buffer(head_out_), [self = shared_from_this()](beast::error_code error, size_t) {
+      self->Settle();
+      self->writing_ = false;
+      if (self->closed_) return;
+      if (error) return self->Close();
+      self->KickWrites();
+    });
   }
 
   void KickWrites() {
-    if (writing_ || closed_ || !serializer_) return;
+    if (writing_ || closed_ || !streaming_) return;
     if (!chunks_.empty()) {
       writing_ = true;
-      auto on_written = [self = shared_from_this()](beast::error_code error, size_t) {
-        self->OnChunkWritten(error);
-      };
-      stream_.expires_after(state_->limits.read_timeout);
+      auto on_written = [self = shared_from_this()](beast::error_code error, size_t) { self->OnChunkWritten(error); };
+      Expire(state_->limits.read_timeout);
       if (http10_) {
-        asio::async_write(stream_, asio::buffer(chunks_.front()), std::move(on_written));
+        asio::async_write(socket_, asio::buffer(chunks_.front()), std::move(on_written));
       } else {
-        asio::async_write(stream_, http::make_chunk(asio::buffer(chunks_.front())),
-                          std::move(on_written));
+        char size[24];
+        int length = std::snprintf(size, sizeof size, "%zx\r\n", chunks_.front().size());
+        chunk_size_.assign(size, static_cast<size_t>(length));
+        std::array<asio::const_buffer, 3> buffers{asio::buffer(chunk_size_), asio::buffer(chunks_.front()),
+                                                  asio::buffer("\r\n", 2)};
+        asio::async_write(socket_, buffers, std::move(on_written));
       }
       return;
     }
     if (!stream_ended_) return;
     if (http10_ || head_request_) return Finish(true);
     writing_ = true;
-    stream_.expires_after(state_->limits.read_timeout);
-    asio::async_write(stream_, http::make_chunk_last(),
-                      [self = shared_from_this()](beast::error_code error, size_t) {
-                        self->writing_ = false;
-                        self->Finish(!error);
-                      });
+    Expire(state_->limits.read_timeout);
+    asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), [self = shared_from_this()](beast::error_code error, size_t) {
+      self->Settle();
+      self->writing_ = false;
+      self->Finish(!error);
+    });
   }
 
   void OnChunkWritten(beast::error_code error) {
+    Settle();
     writing_ = false;
     if (closed_) return;
     if (error) return Close();
@@ -479,8 +519,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     on_drain_ = nullptr;
     on_closed_ = nullptr;
-    serializer_.reset();
-    stream_head_.reset();
+    streaming_ = false;
     chunks_.clear();
     queued_bytes_ = 0;
     stream_ended_ = false;
@@ -491,7 +530,9 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadHead();
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  // When the pending read or write gives up; the listener's sweep closes sessions past it.
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::shared_ptr<State> state_;
   std::list<std::weak_ptr<Session>>::iterator self_;
   beast::flat_buffer buffer_;
@@ -504,9 +545,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool body_complete_ = true;
   bool expect_continue_ = false;
 
-  std::optional<http::response<http::string_body>> response_;
-  std::optional<http::response<http::empty_body>> stream_head_;
-  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::string head_out_;    // the response's status line and headers
+  std::string body_out_;    // a whole response's body
+  std::string chunk_size_;  // the size line of the chunk being written
+  bool streaming_ = false;  // a streamed response's head is written
   std::deque<std::string> chunks_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
@@ -595,9 +637,42 @@ void Session::Dispatch(std::string body, bool streamed) {
   busy_ = true;
   ++serial_;
   ++state_->active_requests;
-  stream_.expires_never();
+  deadline_ = std::chrono::steady_clock::time_point::max();
   state_->handler(std::move(incoming), std::make_shared<SessionExchange>(
-                                           shared_from_this(), serial_, stream_.get_executor()));
+                                           shared_from_this(), serial_, socket_.get_executor()));
+}
+
+// Visits every live session; safe against a session leaving the list (its destructor) meanwhile.
+template <class Visit>
+void ForEachSession(State& state, Visit visit) {
+  for (auto it = state.sessions.begin(); it != state.sessions.end();) {
+    auto session = it->lock();
+    ++it;
+    if (session) visit(*session);
+  }
+}
+
+std::string HttpDate() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[40];
+  size_t length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return std::string(text, length);
+}
+
+// One timer per listener instead of one per socket operation: arming and cancelling an Asio
+// timer on every read and write costs more than the rest of a small request's I/O.
+void Sweep(const std::weak_ptr<State>& weak) {
+  auto state = weak.lock();
+  if (!state) return;
+  state->date = HttpDate();
+  auto now = std::chrono::steady_clock::now();
+  ForEachSession(*state, [now](Session& session) { session.CloseIfExpired(now); });
+  state->sweep.expires_after(std::chrono::seconds(1));
+  state->sweep.async_wait([weak](beast::error_code error) {
+    if (!error) Sweep(weak);
+  });
 }
 
 void Accept(const std::shared_ptr<State>& state) {
@@ -626,6 +701,7 @@ void Accept(const std::shared_ptr<State>& state) {
 HttpListener::HttpListener(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 HttpListener::~HttpListener() {
+  state_->sweep.cancel();
   beast::error_code ignored;
   state_->acceptor.close(ignored);
 }
@@ -660,6 +736,7 @@ Result<std::unique_ptr<HttpListener>> HttpListener::Open(asio::io_context& io,
                                               : bound.address().to_string()) +
                      ":" + std::to_string(bound.port());
   Accept(state);
+  Sweep(state);
   return std::unique_ptr<HttpListener>(new HttpListener(std::move(state)));
 }
 
@@ -671,9 +748,7 @@ void HttpListener::StopAccepting() {
   state_->stopping = true;
   beast::error_code ignored;
   state_->acceptor.close(ignored);
-  for (auto& weak : state_->sessions) {
-    if (auto session = weak.lock()) session->CloseIfIdle();
-  }
+  ForEachSession(*state_, [](Session& session) { session.CloseIfIdle(); });
 }
 
 size_t HttpListener::active_requests() const {
@@ -681,9 +756,7 @@ size_t HttpListener::active_requests() const {
 }
 
 void HttpListener::CloseAll() {
-  for (auto& weak : state_->sessions) {
-    if (auto session = weak.lock()) session->Close();
-  }
+  ForEachSession(*state_, [](Session& session) { session.Close(); });
 }
 
 }  // namespace mar::net
