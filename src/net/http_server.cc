@@ -19,6 +19,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+// Sockets bound to the shard's io_context executor, not the type-erased any_io_executor: every
+// operation would otherwise copy and destroy a polymorphic executor.
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
 
 namespace {
 
@@ -75,7 +78,7 @@ const char* kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // the socket until the response before them is complete.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<State> state)
+  Session(Socket socket, std::shared_ptr<State> state)
       : socket_(std::move(socket)), state_(std::move(state)) {}
 
   void Begin(std::list<std::weak_ptr<Session>>::iterator self) {
@@ -91,7 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
     if (busy_) {
       busy_ = false;
@@ -530,7 +533,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadHead();
   }
 
-  tcp::socket socket_;
+  Socket socket_;
   // When the pending read or write gives up; the listener's sweep closes sessions past it.
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::shared_ptr<State> state_;
@@ -676,7 +679,7 @@ void Sweep(const std::weak_ptr<State>& weak) {
 }
 
 void Accept(const std::shared_ptr<State>& state) {
-  state->acceptor.async_accept([state](beast::error_code error, tcp::socket socket) {
+  state->acceptor.async_accept(state->io, [state](beast::error_code error, Socket socket) {
     if (state->stopping || !state->acceptor.is_open()) return;
     if (!error) {
       auto session = std::make_shared<Session>(std::move(socket), state);
