@@ -6,9 +6,9 @@ the idle RSS, warm up (wrk, 2 s, discarded), then `wrk -t2 -c32 -d10s --latency`
 the RSS of the server's process tree; stop it (SIGTERM, SIGKILL after 5 s) by PID. Prints req/s,
 p99 latency, RSS idle and peak, and mar's req/s as a multiple of each peer's.
 
-All servers answer the same body with the same content type as examples/hello
+All servers answer the same body with the same content type as examples/hello, from a constant
 (bench/peers/<peer>/hello.*); the other headers are each runtime's own, so response sizes differ
-a little (the "resp" column). mar runs examples/hello with its default shard count (one per
+a little (the "resp" column). mar runs bench/peers/mar with its default shard count (one per
 core); each peer runs its default single server loop. wrk runs on the same machine: its threads
 compete with the server for the CPU cores, for every runtime alike.
 

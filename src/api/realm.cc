@@ -30,6 +30,27 @@ v8::Local<v8::String> OneByteString(v8::Isolate* isolate, std::string_view bytes
       .ToLocalChecked();
 }
 
+// A flat [name, value, ...] array of ByteStrings, built from elements, not by Set(): Set would run
+// setters user code put on Array.prototype.
+template <class Pairs>
+v8::Local<v8::Array> HeaderArray(v8::Isolate* isolate, const Pairs& headers) {
+  std::vector<v8::Local<v8::Value>> elements;
+  elements.reserve(headers.size() * 2);
+  for (const auto& [name, value] : headers) {
+    elements.push_back(OneByteString(isolate, name));
+    elements.push_back(OneByteString(isolate, value));
+  }
+  return v8::Array::New(isolate, elements.data(), elements.size());
+}
+
+// A copy of `bytes` in a fresh Uint8Array from the isolate's budget; empty when over it.
+v8::MaybeLocal<v8::Uint8Array> NewBytes(v8::Isolate* isolate, std::string_view bytes) {
+  v8::Local<v8::ArrayBuffer> buffer;
+  if (!engine::NewArrayBuffer(isolate, bytes.size()).ToLocal(&buffer)) return {};
+  std::memcpy(buffer->GetBackingStore()->Data(), bytes.data(), bytes.size());
+  return v8::Uint8Array::New(buffer, 0, bytes.size());
+}
+
 std::string ByteString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   v8::Local<v8::String> string;
   if (!value->ToString(isolate->GetCurrentContext()).ToLocal(&string)) return {};
@@ -376,25 +397,17 @@ void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::str
                           std::span<const std::pair<std::string_view, std::string_view>> headers,
                           std::string_view body, bool streamed_body) {
   v8::Local<v8::Context> context = this->context();
-  // Built from elements, not by Set(): Set would run setters user code put on Array.prototype.
-  std::vector<v8::Local<v8::Value>> elements;
-  elements.reserve(headers.size() * 2);
-  for (const auto& [name, value] : headers) {
-    elements.push_back(OneByteString(isolate_, name));
-    elements.push_back(OneByteString(isolate_, value));
-  }
-  auto header_array = v8::Array::New(isolate_, elements.data(), elements.size());
+  auto header_array = HeaderArray(isolate_, headers);
   v8::Local<v8::Value> body_value = v8::Null(isolate_);
   if (streamed_body) {
     body_value = v8::True(isolate_);  // a native source with the request's id
   } else if (!body.empty()) {
-    v8::Local<v8::ArrayBuffer> buffer;
-    if (!engine::NewArrayBuffer(isolate_, body.size()).ToLocal(&buffer)) {
+    v8::Local<v8::Uint8Array> bytes;
+    if (!NewBytes(isolate_, body).ToLocal(&bytes)) {
       host_.OnFetchResponse(request_id, Fail("request body exceeds the bundle's memory budget"));
       return;
     }
-    std::memcpy(buffer->GetBackingStore()->Data(), body.data(), body.size());
-    body_value = v8::Uint8Array::New(buffer, 0, body.size());
+    body_value = bytes;
   }
   v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(request_id)),
                                  ToV8(isolate_, method), ToV8(isolate_, url), header_array, body_value};
@@ -408,13 +421,12 @@ void Realm::DeliverBodyChunk(uint64_t stream_id, std::string_view chunk, bool do
   if (!error.empty()) {
     message = ToV8(isolate_, error);
   } else if (!done) {
-    v8::Local<v8::ArrayBuffer> buffer;
-    if (!engine::NewArrayBuffer(isolate_, chunk.size()).ToLocal(&buffer)) {
+    v8::Local<v8::Uint8Array> bytes;
+    if (NewBytes(isolate_, chunk).ToLocal(&bytes)) {
+      value = bytes;
+    } else {
       message = ToV8(isolate_, "a body chunk of " + std::to_string(chunk.size()) +
                                    " bytes does not fit in the bundle's memory budget");
-    } else {
-      std::memcpy(buffer->GetBackingStore()->Data(), chunk.data(), chunk.size());
-      value = v8::Uint8Array::New(buffer, 0, chunk.size());
     }
   }
   v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(stream_id)), value, message};
@@ -431,15 +443,9 @@ void Realm::SinkEvent(uint64_t sink_id, SinkState state) {
 void Realm::FetchHead(uint64_t id, int status, std::string_view status_text,
                       std::span<const std::pair<std::string, std::string>> headers) {
   v8::Local<v8::Context> context = this->context();
-  std::vector<v8::Local<v8::Value>> elements;
-  elements.reserve(headers.size() * 2);
-  for (const auto& [name, value] : headers) {
-    elements.push_back(OneByteString(isolate_, name));
-    elements.push_back(OneByteString(isolate_, value));
-  }
   v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(id)), v8::Number::New(isolate_, status),
                                  OneByteString(isolate_, status_text),
-                                 v8::Array::New(isolate_, elements.data(), elements.size())};
+                                 HeaderArray(isolate_, headers)};
   if (Entry("fetchHead")->Call(context, v8::Undefined(isolate_), 4, argv).IsEmpty()) return;
 }
 

@@ -605,7 +605,8 @@ class SessionExchange final : public Exchange {
     if (auto session = Get()) session->set_on_drain(serial_, std::move(callback));
   }
   void set_on_closed(std::function<void()> callback) override {
-    if (auto session = Get()) session->set_on_closed(serial_, std::move(callback));
+    if (auto session = Get()) return session->set_on_closed(serial_, std::move(callback));
+    asio::post(executor_, std::move(callback));  // already gone: say so (never on the caller's stack)
   }
 
  private:

@@ -73,7 +73,7 @@ class Exchange {
   virtual void Abort() = 0;
 
   // Called (on the shard, on a clean stack) when a full queue has drained, and once when the
-  // connection closes before the response was complete.
+  // connection closes before the response was complete (at once if it already has).
   virtual void set_on_drain(std::function<void()> callback) = 0;
   virtual void set_on_closed(std::function<void()> callback) = 0;
 };

@@ -232,9 +232,6 @@ void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net
     return;
   }
   uint64_t id = next_id_++;
-  exchange->set_on_closed([weak = std::weak_ptr<BundleHost*>(alive_), id] {
-    if (auto alive = weak.lock(); alive && *alive) (*alive)->OnClientGone(id);
-  });
   pending_.emplace(id, PendingRequest{std::move(exchange)});
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   headers.reserve(request.headers.size());
@@ -258,6 +255,11 @@ void BundleHost::OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> 
   net::ResponseHead head{response->status, std::move(response->status_text), std::move(response->headers)};
   if (response->streamed) {
     it->second.streaming = true;
+    // Only a streaming response has a producer to stop when the client leaves; a request still
+    // being handled learns it from its body reads and its answer is simply dropped.
+    it->second.exchange->set_on_closed([weak = std::weak_ptr<BundleHost*>(alive_), request_id] {
+      if (auto alive = weak.lock(); alive && *alive) (*alive)->OnClientGone(request_id);
+    });
     it->second.exchange->set_on_drain(Later([request_id](BundleHost* host) {
       host->realm_->SinkEvent(request_id, api::Realm::SinkState::kDrain);
     }));
@@ -342,11 +344,8 @@ void BundleHost::OnFetchUploadDrained(uint64_t id) {
 }
 
 void BundleHost::OnClientGone(uint64_t id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  bool streaming = it->second.streaming;
-  pending_.erase(it);
-  if (streaming) RunEvent([&] { realm_->SinkEvent(id, api::Realm::SinkState::kClosed); });
+  if (pending_.erase(id) == 0) return;
+  RunEvent([&] { realm_->SinkEvent(id, api::Realm::SinkState::kClosed); });
 }
 
 void BundleHost::Log(obs::Level level, std::string_view message) {

@@ -24,6 +24,7 @@
 //   cloneBodySource(source) -> [forTheOriginal, forTheClone]: strings are shared, bytes copied,
 //                          streams teed
 //   isBodyUnusable(source, used) -> boolean  (Fetch "unusable": used, or a disturbed/locked stream)
+//   isStreamSource(source) -> boolean  (a ReadableStream rather than null, a string or bytes)
 
 const kTextPlain = "text/plain;charset=UTF-8";
 const kFormUrlEncoded = "application/x-www-form-urlencoded;charset=UTF-8";
@@ -95,6 +96,12 @@ function cloneBodySource(source) {
   return [source, source];
 }
 
+// A body source is a string, bytes or a stream; this tells the stream apart without loading the
+// streams implementation.
+function isStreamSource(source) {
+  return source !== null && typeof source === "object" && !(source instanceof Uint8Array);
+}
+
 function isBodyUnusable(source, used) {
   if (used) return true;
   return internal.isReadableStream(source) && (internal.isStreamDisturbed(source) || internal.isStreamLocked(source));
@@ -143,7 +150,7 @@ function installBody(klass, access) {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (source !== null && typeof source === "object" && !(source instanceof Uint8Array)) {
+    if (isStreamSource(source)) {
       return internal.readAllBytes(source).then(convert);
     }
     try {
@@ -156,7 +163,7 @@ function installBody(klass, access) {
     get body() {
       const source = access.source(this);
       if (source === null) return null;
-      if (typeof source === "object" && !(source instanceof Uint8Array)) return source;
+      if (isStreamSource(source)) return source;
       // From now on the stream is the body; a body already used gives a stream that is used too.
       const stream = internal.bytesStream(access.used(this) ? new Uint8Array(0) : toBytes(source));
       if (access.used(this)) stream.getReader().read();
@@ -214,6 +221,7 @@ internal.toUSVString = toUSVString;
 internal.bodyUsedError = bodyUsedError;
 internal.cloneBodySource = cloneBodySource;
 internal.isBodyUnusable = isBodyUnusable;
+internal.isStreamSource = isStreamSource;
 internal.decodeBodyText = decodeText;
 internal.installBody = installBody;
 internal.kTextPlainUtf8 = kTextPlain;

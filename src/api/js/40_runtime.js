@@ -79,7 +79,7 @@ function respond(id, response) {
     return;
   }
   const body = parts.body;
-  if (body !== null && typeof body === "object" && !(body instanceof Uint8Array)) {
+  if (internal.isStreamSource(body)) {
     // A ReadableStream: the head goes now, the chunks as the stream produces them.
     native.respond(id, parts.status, parts.statusText, parts.headers, true);
     internal.pumpToSink(id, body);

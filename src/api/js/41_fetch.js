@@ -25,10 +25,6 @@ function headerValue(pairs, name) {
   return null;
 }
 
-function isStream(body) {
-  return body !== null && typeof body === "object" && !(body instanceof Uint8Array);
-}
-
 function fetch(input, init = undefined) {
   return new NativePromise((resolve, reject) => {
     let parts;
@@ -57,7 +53,7 @@ function fetch(input, init = undefined) {
     const signal = state.signal;
     if (signal !== null) {
       if (signal.aborted) {
-        if (isStream(state.body)) state.body.cancel(signal.reason).catch(() => {});
+        if (internal.isStreamSource(state.body)) state.body.cancel(signal.reason).catch(() => {});
         reject(signal.reason);
         return;
       }
@@ -98,7 +94,7 @@ function abort(state) {
 
 function startHop(state) {
   const body = state.body;
-  const streamed = isStream(body);
+  const streamed = internal.isStreamSource(body);
   let id;
   try {
     id = native.fetchStart(state.method, state.url, state.headers, streamed ? true : body);
