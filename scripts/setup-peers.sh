@@ -2,6 +2,7 @@
 # Installs the peer runtimes the benchmarks run beside mar, pinned, into bench/.peers (ignored by
 # git): workerd, Deno and Bun from bench/peers/package-lock.json with `npm ci`, and links their
 # binaries as bench/.peers/bin/{workerd,deno,bun}. Node is the machine's own (not pinned here).
+# Erlang/OTP (for bench/actors) is Debian's erlang-base at a pinned version, installed with apt.
 # Idempotent: when the installed lock matches the committed one it only checks that each binary
 # runs (`--version`), well under a second. Exits non-zero when a pinned peer is not runnable (e.g.
 # offline); bench/run.sh goes on without it and the benches skip what is missing.
@@ -56,6 +57,37 @@ for name in workerd deno bun; do
     status=1
   fi
 done
+# Erlang/OTP for bench/actors: Debian bookworm's erlang-base, pinned, from apt (sudo only when not
+# root, and never waiting for a password). A failure is logged and the actor bench skips Erlang.
+erlang_version="1:25.2.3+dfsg-1+deb12u4"
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo -n "$@"
+  else log "not root and no sudo: cannot run $*"; return 1; fi
+}
+erlang_installed() { dpkg-query -W -f='${Status} ${Version}' erlang-base 2>/dev/null; }
+apt_erlang() {
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "erlang-base=$erlang_version" >/dev/null
+}
+if [ "$(erlang_installed)" != "install ok installed $erlang_version" ]; then
+  if ! command -v apt-get >/dev/null; then
+    log "erlang: not installed, and no apt-get here to install erlang-base=$erlang_version; benches will skip it"
+  else
+    log "installing erlang-base=$erlang_version (apt)"
+    apt_erlang 2>/dev/null || { sudo_if_needed apt-get update -qq >/dev/null 2>&1 && apt_erlang; } ||
+      log "erlang: apt-get install erlang-base=$erlang_version failed (offline, no sudo, or the version left the archive)"
+  fi
+fi
+if erl_release=$(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().' 2>/dev/null); then
+  installed=$(erlang_installed)
+  log "erlang: OTP $erl_release, erlang-base ${installed##* } ($(command -v erl))"
+  [ "${installed##* }" = "$erlang_version" ] || log "erlang: not the pinned $erlang_version; figures may differ"
+else
+  log "erlang: not runnable; benches will skip it"
+  status=1
+fi
+
 if command -v node >/dev/null; then
   log "node: $(node --version) ($(command -v node), the machine's own)"
 else

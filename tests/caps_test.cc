@@ -16,6 +16,12 @@ const std::string kNameRule =
     "^[a-z0-9][a-z0-9_-]{0,62}$ (1 to 63 lower-case letters, digits, '_' or '-', starting with a "
     "letter or digit)";
 
+const std::string kClassNameRule =
+    "^[A-Za-z_$][A-Za-z0-9_$]*$ (a JavaScript identifier of at most 128 characters)";
+
+const std::string kClassKeys =
+    "restart, maxRestarts, restartWindowMs, backoffMs, maxBackoffMs, http";
+
 std::vector<std::string> ErrorStrings(const std::vector<ManifestError>& errors) {
   std::vector<std::string> lines;
   for (const ManifestError& error : errors) lines.push_back(error.to_string());
@@ -80,9 +86,10 @@ const BadManifest kBadManifests[] = {
      "bundle/mar.json: name: expected a name matching " + kNameRule + ", got \"-shop\""},
     {"unknown_top_level_key_with_suggestion", R"json({"name": "a", "mian": "x.js"})json",
      "bundle/mar.json: mian: unknown key (did you mean \"main\"?); allowed here: name, main, "
-     "capabilities, limits, env"},
+     "capabilities, limits, env, classes"},
     {"unknown_top_level_key", R"json({"name": "a", "version": "1.0"})json",
-     "bundle/mar.json: version: unknown key; allowed here: name, main, capabilities, limits, env"},
+     "bundle/mar.json: version: unknown key; allowed here: name, main, capabilities, limits, env, "
+     "classes"},
     {"duplicate_top_level_key", R"json({"name": "a", "name": "b"})json",
      "bundle/mar.json: name: duplicate key; it already appears earlier in this object"},
     {"main_not_string", R"json({"name": "a", "main": true})json",
@@ -246,7 +253,38 @@ const BadManifest kBadManifests[] = {
      "bundle/mar.json: limits.mailbox: expected an integer from 1 to 1000000, got string \"1024\""},
     {"limits_snake_case_key", R"json({"name": "a", "limits": {"memory_mb": 64}})json",
      "bundle/mar.json: limits.memory_mb: unknown key (did you mean \"memoryMb\"?); allowed here: "
-     "memoryMb, cpuMsPerEvent, mailbox"},
+     "memoryMb, cpuMsPerEvent, mailbox, messageBytes, mailboxWaitMs, callTimeoutMs"},
+    {"limits_message_bytes_too_small", R"json({"name": "a", "limits": {"messageBytes": 1023}})json",
+     "bundle/mar.json: limits.messageBytes: expected an integer from 1024 to 67108864, got number "
+     "1023"},
+    {"limits_message_bytes_too_big",
+     R"json({"name": "a", "limits": {"messageBytes": 67108865}})json",
+     "bundle/mar.json: limits.messageBytes: expected an integer from 1024 to 67108864, got number "
+     "67108865"},
+    {"limits_message_bytes_fraction",
+     R"json({"name": "a", "limits": {"messageBytes": 2048.5}})json",
+     "bundle/mar.json: limits.messageBytes: expected an integer from 1024 to 67108864, got number "
+     "2048.5"},
+    {"limits_mailbox_wait_negative", R"json({"name": "a", "limits": {"mailboxWaitMs": -1}})json",
+     "bundle/mar.json: limits.mailboxWaitMs: expected an integer from 0 to 600000, got number -1"},
+    {"limits_mailbox_wait_too_big", R"json({"name": "a", "limits": {"mailboxWaitMs": 600001}})json",
+     "bundle/mar.json: limits.mailboxWaitMs: expected an integer from 0 to 600000, got number "
+     "600001"},
+    {"limits_mailbox_wait_null", R"json({"name": "a", "limits": {"mailboxWaitMs": null}})json",
+     "bundle/mar.json: limits.mailboxWaitMs: expected an integer from 0 to 600000, got null"},
+    {"limits_call_timeout_zero", R"json({"name": "a", "limits": {"callTimeoutMs": 0}})json",
+     "bundle/mar.json: limits.callTimeoutMs: expected an integer from 1 to 3600000, got number 0"},
+    {"limits_call_timeout_too_big",
+     R"json({"name": "a", "limits": {"callTimeoutMs": 3600001}})json",
+     "bundle/mar.json: limits.callTimeoutMs: expected an integer from 1 to 3600000, got number "
+     "3600001"},
+    {"limits_call_timeout_string", R"json({"name": "a", "limits": {"callTimeoutMs": "30s"}})json",
+     "bundle/mar.json: limits.callTimeoutMs: expected an integer from 1 to 3600000, got string "
+     "\"30s\""},
+    {"limits_call_timeout_snake_case",
+     R"json({"name": "a", "limits": {"call_timeout_ms": 5000}})json",
+     "bundle/mar.json: limits.call_timeout_ms: unknown key (did you mean \"callTimeoutMs\"?); "
+     "allowed here: memoryMb, cpuMsPerEvent, mailbox, messageBytes, mailboxWaitMs, callTimeoutMs"},
     {"env_not_object", R"json({"name": "a", "env": ["A=1"]})json",
      "bundle/mar.json: env: expected an object of string values, got an array"},
     {"env_number_value", R"json({"name": "a", "env": {"PORT": 8080}})json",
@@ -256,6 +294,114 @@ const BadManifest kBadManifests[] = {
     {"env_bad_name", R"json({"name": "a", "env": {"MY VAR": "x"}})json",
      "bundle/mar.json: env[\"MY VAR\"]: invalid variable name \"MY VAR\"; names must match "
      "^[A-Za-z_][A-Za-z0-9_]*$"},
+    {"classes_not_object", R"json({"name": "a", "classes": ["Cart"]})json",
+     "bundle/mar.json: classes: expected an object keyed by class name, such as {\"Cart\": "
+     "{\"restart\": \"always\"}}, got an array"},
+    {"class_entry_not_object", R"json({"name": "a", "classes": {"Cart": true}})json",
+     "bundle/mar.json: classes.Cart: expected an object ({} for the defaults), got boolean true"},
+    {"class_entry_null", R"json({"name": "a", "classes": {"Cart": null}})json",
+     "bundle/mar.json: classes.Cart: expected an object ({} for the defaults), got null"},
+    {"class_name_starts_with_digit", R"json({"name": "a", "classes": {"9Lives": {}}})json",
+     "bundle/mar.json: classes.9Lives: invalid class name \"9Lives\"; class names must match " +
+         kClassNameRule},
+    {"class_name_with_dash", R"json({"name": "a", "classes": {"shopping-cart": {}}})json",
+     "bundle/mar.json: classes.shopping-cart: invalid class name \"shopping-cart\"; class names "
+     "must match " +
+         kClassNameRule},
+    {"class_name_with_space", R"json({"name": "a", "classes": {"My Cart": {}}})json",
+     "bundle/mar.json: classes[\"My Cart\"]: invalid class name \"My Cart\"; class names must "
+     "match " +
+         kClassNameRule},
+    {"class_name_qualified", R"json({"name": "a", "classes": {"shop/Cart": {}}})json",
+     "bundle/mar.json: classes[\"shop/Cart\"]: invalid class name \"shop/Cart\"; class names "
+     "must match " +
+         kClassNameRule},
+    {"class_name_empty", R"json({"name": "a", "classes": {"": {}}})json",
+     "bundle/mar.json: classes[\"\"]: invalid class name \"\"; class names must match " +
+         kClassNameRule},
+    {"class_name_too_long",
+     "{\"name\": \"a\", \"classes\": {\"" + std::string(129, 'C') + "\": {}}}",
+     "bundle/mar.json: classes." + std::string(129, 'C') + ": invalid class name \"" +
+         std::string(75, 'C') + "...\"; class names must match " + kClassNameRule},
+    {"class_bad_name_and_bad_entry",
+     R"json({"name": "a", "classes": {"9Lives": {"restart": "sometimes"}}})json",
+     "bundle/mar.json: classes.9Lives: invalid class name \"9Lives\"; class names must match " +
+         kClassNameRule,
+     2},
+    {"class_duplicate", R"json({"name": "a", "classes": {"Cart": {}, "Cart": {"http": true}}})json",
+     "bundle/mar.json: classes.Cart: duplicate key; it already appears earlier in this object"},
+    {"class_unknown_key_with_suggestion",
+     R"json({"name": "a", "classes": {"Cart": {"restarts": "always"}}})json",
+     "bundle/mar.json: classes.Cart.restarts: unknown key (did you mean \"restart\"?); allowed "
+     "here: " +
+         kClassKeys},
+    {"class_unknown_key", R"json({"name": "a", "classes": {"Cart": {"timeoutMs": 5}}})json",
+     "bundle/mar.json: classes.Cart.timeoutMs: unknown key; allowed here: " + kClassKeys},
+    {"class_restart_unknown",
+     R"json({"name": "a", "classes": {"Cart": {"restart": "sometimes"}}})json",
+     "bundle/mar.json: classes.Cart.restart: expected \"never\", \"on-failure\" or \"always\", "
+     "got string \"sometimes\""},
+    {"class_restart_snake_case",
+     R"json({"name": "a", "classes": {"Cart": {"restart": "on_failure"}}})json",
+     "bundle/mar.json: classes.Cart.restart: expected \"never\", \"on-failure\" or \"always\", "
+     "got string \"on_failure\" (did you mean \"on-failure\"?)"},
+    {"class_restart_upper_case",
+     R"json({"name": "a", "classes": {"Cart": {"restart": "Always"}}})json",
+     "bundle/mar.json: classes.Cart.restart: expected \"never\", \"on-failure\" or \"always\", "
+     "got string \"Always\" (did you mean \"always\"?)"},
+    {"class_restart_boolean", R"json({"name": "a", "classes": {"Cart": {"restart": true}}})json",
+     "bundle/mar.json: classes.Cart.restart: expected \"never\", \"on-failure\" or \"always\", "
+     "got boolean true"},
+    {"class_max_restarts_negative",
+     R"json({"name": "a", "classes": {"Cart": {"maxRestarts": -1}}})json",
+     "bundle/mar.json: classes.Cart.maxRestarts: expected an integer from 0 to 1000000, got number "
+     "-1"},
+    {"class_max_restarts_too_big",
+     R"json({"name": "a", "classes": {"Cart": {"maxRestarts": 1000001}}})json",
+     "bundle/mar.json: classes.Cart.maxRestarts: expected an integer from 0 to 1000000, got number "
+     "1000001"},
+    {"class_max_restarts_string",
+     R"json({"name": "a", "classes": {"Cart": {"maxRestarts": "5"}}})json",
+     "bundle/mar.json: classes.Cart.maxRestarts: expected an integer from 0 to 1000000, got string "
+     "\"5\""},
+    {"class_restart_window_zero",
+     R"json({"name": "a", "classes": {"Cart": {"restartWindowMs": 0}}})json",
+     "bundle/mar.json: classes.Cart.restartWindowMs: expected an integer from 1 to 86400000, got "
+     "number 0"},
+    {"class_restart_window_too_big",
+     R"json({"name": "a", "classes": {"Cart": {"restartWindowMs": 86400001}}})json",
+     "bundle/mar.json: classes.Cart.restartWindowMs: expected an integer from 1 to 86400000, got "
+     "number 86400001"},
+    {"class_backoff_fraction", R"json({"name": "a", "classes": {"Cart": {"backoffMs": 0.5}}})json",
+     "bundle/mar.json: classes.Cart.backoffMs: expected an integer from 0 to 600000, got number "
+     "0.5"},
+    {"class_backoff_too_big",
+     R"json({"name": "a", "classes": {"Cart": {"backoffMs": 600001}}})json",
+     "bundle/mar.json: classes.Cart.backoffMs: expected an integer from 0 to 600000, got number "
+     "600001"},
+    {"class_max_backoff_too_big",
+     R"json({"name": "a", "classes": {"Cart": {"maxBackoffMs": 3600001}}})json",
+     "bundle/mar.json: classes.Cart.maxBackoffMs: expected an integer from 0 to 3600000, got "
+     "number 3600001"},
+    {"class_max_backoff_array",
+     R"json({"name": "a", "classes": {"Cart": {"maxBackoffMs": []}}})json",
+     "bundle/mar.json: classes.Cart.maxBackoffMs: expected an integer from 0 to 3600000, got an "
+     "array"},
+    {"class_http_string", R"json({"name": "a", "classes": {"Cart": {"http": "yes"}}})json",
+     "bundle/mar.json: classes.Cart.http: expected a boolean, got string \"yes\""},
+    {"class_max_backoff_below_backoff",
+     R"json({"name": "a", "classes": {"Cart": {"maxBackoffMs": 100, "backoffMs": 200}}})json",
+     "bundle/mar.json: classes.Cart.maxBackoffMs: expected at least backoffMs (200), got number "
+     "100"},
+    {"class_backoff_above_default_max",
+     R"json({"name": "a", "classes": {"Cart": {"backoffMs": 10000}}})json",
+     "bundle/mar.json: classes.Cart.maxBackoffMs: its default 5000 is less than backoffMs (10000); "
+     "set maxBackoffMs to at least 10000"},
+    // An invalid backoff is reported once, not again as "less than backoffMs".
+    {"class_invalid_backoff_not_compared",
+     R"json({"name": "a", "classes": {"Cart": {"backoffMs": 700000, "maxBackoffMs": 0}}})json",
+     "bundle/mar.json: classes.Cart.backoffMs: expected an integer from 0 to 600000, got number "
+     "700000"},
     // Several problems: all reported, in document order, missing keys after the object's members.
     {"many_problems_in_document_order",
      R"json({"main": "/x.js", "limits": {"memoryMb": 1, "mailbox": 0}, "env": {"1X": true}})json",
@@ -335,6 +481,43 @@ TEST(ManifestErrors, LongStringsAreShortenedInMessages) {
                                            std::string(75, 'z') + "...\"");
 }
 
+TEST(ManifestErrors, ClassProblemsInDocumentOrder) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "a",
+    "classes": {
+      "Cart": {"backoffMs": 500, "restart": "often", "maxBackoffMs": 50, "http": 1},
+      "Stock": {},
+      "bad name": {"maxRestarts": -3, "restartWindow": 10},
+      "Ledger": {"backoffMs": 6000}
+    },
+    "limits": {"mailboxWaitMs": 1.5}
+  })json",
+                                        kFile);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(
+      ErrorStrings(result.error()),
+      (std::vector<std::string>{
+          "bundle/mar.json: classes.Cart.restart: expected \"never\", \"on-failure\" or "
+          "\"always\", got string \"often\"",
+          "bundle/mar.json: classes.Cart.http: expected a boolean, got number 1",
+          // Checked once the entry's keys are read, like a missing key.
+          "bundle/mar.json: classes.Cart.maxBackoffMs: expected at least backoffMs (500), got "
+          "number 50",
+          "bundle/mar.json: classes[\"bad name\"]: invalid class name \"bad name\"; class "
+          "names must match " +
+              kClassNameRule,
+          "bundle/mar.json: classes[\"bad name\"].maxRestarts: expected an integer from 0 to "
+          "1000000, got number -3",
+          "bundle/mar.json: classes[\"bad name\"].restartWindow: unknown key (did you mean "
+          "\"restartWindowMs\"?); allowed here: " +
+              kClassKeys,
+          "bundle/mar.json: classes.Ledger.maxBackoffMs: its default 5000 is less than "
+          "backoffMs (6000); set maxBackoffMs to at least 6000",
+          "bundle/mar.json: limits.mailboxWaitMs: expected an integer from 0 to 600000, got "
+          "number 1.5",
+      }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Good manifests.
 
@@ -349,8 +532,15 @@ TEST(ParseManifest, DesignExample) {
       "gpu":    { "maxBufferBytes": 67108864, "maxDispatchMs": 2000 },
       "camera": { "devices": ["default"] }
     },
-    "limits": { "memoryMb": 128, "cpuMsPerEvent": 100, "mailbox": 1024 },
-    "env": { "GREETING": "hello" }
+    "limits": {
+      "memoryMb": 128, "cpuMsPerEvent": 100, "mailbox": 1024,
+      "messageBytes": 1048576, "mailboxWaitMs": 1000, "callTimeoutMs": 30000
+    },
+    "env": { "GREETING": "hello" },
+    "classes": {
+      "Cart":  { "restart": "always", "http": true },
+      "Stock": { "maxRestarts": 3, "restartWindowMs": 10000, "backoffMs": 250, "maxBackoffMs": 2000 }
+    }
   })json",
                                         kFile);
   ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
@@ -371,8 +561,21 @@ TEST(ParseManifest, DesignExample) {
   EXPECT_EQ(manifest.limits.memory_mb, 128u);
   EXPECT_EQ(manifest.limits.cpu_ms_per_event, 100u);
   EXPECT_EQ(manifest.limits.mailbox, 1024u);
+  EXPECT_EQ(manifest.limits.message_bytes, 1048576u);
+  EXPECT_EQ(manifest.limits.mailbox_wait_ms, 1000u);
+  EXPECT_EQ(manifest.limits.call_timeout_ms, 30000u);
   EXPECT_EQ(manifest.env,
             (std::vector<std::pair<std::string, std::string>>{{"GREETING", "hello"}}));
+  ActorClassConfig cart;
+  cart.restart = RestartPolicy::kAlways;
+  cart.http = true;
+  ActorClassConfig stock;
+  stock.max_restarts = 3;
+  stock.restart_window_ms = 10000;
+  stock.backoff_ms = 250;
+  stock.max_backoff_ms = 2000;
+  EXPECT_EQ(manifest.classes, (std::vector<std::pair<std::string, ActorClassConfig>>{
+                                  {"Cart", cart}, {"Stock", stock}}));
 }
 
 TEST(ParseManifest, MinimalGetsDefaultsAndNoCapabilities) {
@@ -386,7 +589,88 @@ TEST(ParseManifest, MinimalGetsDefaultsAndNoCapabilities) {
   EXPECT_EQ(result->limits.memory_mb, 128u);
   EXPECT_EQ(result->limits.cpu_ms_per_event, 100u);
   EXPECT_EQ(result->limits.mailbox, 1024u);
+  EXPECT_EQ(result->limits.message_bytes, 1048576u);
+  EXPECT_EQ(result->limits.mailbox_wait_ms, 1000u);
+  EXPECT_EQ(result->limits.call_timeout_ms, 30000u);
   EXPECT_TRUE(result->env.empty());
+  EXPECT_TRUE(result->classes.empty());
+}
+
+TEST(ParseManifest, ClassDefaults) {
+  ActorClassConfig defaults;
+  EXPECT_EQ(defaults.restart, RestartPolicy::kOnFailure);
+  EXPECT_EQ(defaults.max_restarts, 5u);
+  EXPECT_EQ(defaults.restart_window_ms, 60000u);
+  EXPECT_EQ(defaults.backoff_ms, 100u);
+  EXPECT_EQ(defaults.max_backoff_ms, 5000u);
+  EXPECT_FALSE(defaults.http);
+
+  ManifestResult result = ParseManifest(
+      R"json({"name": "a", "classes": {"Cart": {}, "Stock": {"http": true}}})json", kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  ASSERT_EQ(result->classes.size(), 2u);
+  EXPECT_EQ(result->classes[0].first, "Cart");
+  EXPECT_EQ(result->classes[0].second, defaults);
+  EXPECT_EQ(result->ClassConfig("Cart"), defaults);
+  EXPECT_TRUE(result->ClassConfig("Stock").http);
+  // A class the manifest does not name, or names in another case, gets the defaults.
+  EXPECT_EQ(result->ClassConfig("Ledger"), defaults);
+  EXPECT_EQ(result->ClassConfig("cart"), defaults);
+  EXPECT_EQ(DefaultManifest("one", "one.js").ClassConfig("Cart"), defaults);
+
+  // An empty `classes` is allowed and configures nothing.
+  ManifestResult empty = ParseManifest(R"json({"name": "a", "classes": {}})json", kFile);
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_TRUE(empty->classes.empty());
+}
+
+TEST(ParseManifest, ClassEveryKeyAndBoundary) {
+  const std::string longest(128, 'L');
+  ManifestResult result = ParseManifest(R"json({
+    "name": "a",
+    "classes": {
+      "Zeta": {
+        "restart": "never", "maxRestarts": 1000000, "restartWindowMs": 86400000,
+        "backoffMs": 600000, "maxBackoffMs": 3600000, "http": false
+      },
+      "$cart_2": {
+        "restart": "always", "maxRestarts": 0, "restartWindowMs": 1,
+        "backoffMs": 0, "maxBackoffMs": 0, "http": true
+      },
+      "_Stock": { "restart": "on-failure", "backoffMs": 5e2, "maxBackoffMs": 500.0 },
+      ")json" + longest + R"json(": {}
+    }
+  })json",
+                                        kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  ASSERT_EQ(result->classes.size(), 4u);
+  // Document order, not sorted.
+  EXPECT_EQ(result->classes[0].first, "Zeta");
+  EXPECT_EQ(result->classes[1].first, "$cart_2");
+  EXPECT_EQ(result->classes[2].first, "_Stock");
+  EXPECT_EQ(result->classes[3].first, longest);
+
+  EXPECT_EQ(result->classes[0].second,
+            (ActorClassConfig{RestartPolicy::kNever, 1000000, 86400000, 600000, 3600000, false}));
+  EXPECT_EQ(result->ClassConfig("$cart_2"),
+            (ActorClassConfig{RestartPolicy::kAlways, 0, 1, 0, 0, true}));
+  ActorClassConfig stock;
+  stock.backoff_ms = 500;
+  stock.max_backoff_ms = 500;
+  EXPECT_EQ(result->ClassConfig("_Stock"), stock);
+  EXPECT_EQ(result->ClassConfig(longest), ActorClassConfig{});
+
+  // Manifest equality sees the classes.
+  Manifest changed = *result;
+  EXPECT_EQ(changed, *result);
+  changed.classes[2].second.http = true;
+  EXPECT_NE(changed, *result);
+}
+
+TEST(ParseManifest, RestartPolicyNames) {
+  EXPECT_STREQ(RestartPolicyName(RestartPolicy::kNever), "never");
+  EXPECT_STREQ(RestartPolicyName(RestartPolicy::kOnFailure), "on-failure");
+  EXPECT_STREQ(RestartPolicyName(RestartPolicy::kAlways), "always");
 }
 
 TEST(ParseManifest, NormalizesPatternsAndPathsAndKeepsEnvOrder) {
@@ -423,14 +707,23 @@ TEST(ParseManifest, WasmMainAndLimitBoundaries) {
   ManifestResult result = ParseManifest(R"json({
     "name": "w", "main": "build/actor.wasm",
     "capabilities": { "gpu": { "maxBufferBytes": 1099511627776, "maxDispatchMs": 600000 } },
-    "limits": { "memoryMb": 16384, "cpuMsPerEvent": 600000, "mailbox": 1000000 }
+    "limits": {
+      "memoryMb": 16384, "cpuMsPerEvent": 600000, "mailbox": 1000000,
+      "messageBytes": 67108864, "mailboxWaitMs": 600000, "callTimeoutMs": 3600000
+    }
   })json",
                                         kFile);
   ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
   EXPECT_EQ(result->main, "build/actor.wasm");
   EXPECT_EQ(result->capabilities.gpu->max_buffer_bytes, uint64_t{1} << 40);
   EXPECT_EQ(result->capabilities.gpu->max_dispatch_ms, 600000u);
-  EXPECT_EQ(result->limits, (Limits{16384, 600000, 1000000}));
+  EXPECT_EQ(result->limits, (Limits{16384, 600000, 1000000, 67108864, 600000, 3600000}));
+
+  ManifestResult lowest = ParseManifest(
+      R"json({"name": "w", "limits": {"messageBytes": 1024, "mailboxWaitMs": 0, "callTimeoutMs": 1}})json",
+      kFile);
+  ASSERT_TRUE(lowest.has_value()) << testing::PrintToString(ErrorStrings(lowest.error()));
+  EXPECT_EQ(lowest->limits, (Limits{128, 100, 1024, 1024, 0, 1}));
 
   ManifestResult over = ParseManifest(
       R"json({"name": "w", "capabilities": {"gpu": {"maxBufferBytes": 1099511627777}}})json",
@@ -685,7 +978,9 @@ TEST(Policy, ParsesAndApplies) {
   EXPECT_EQ(policy->capabilities.fetch->allow, (std::vector<std::string>{"*.example.com"}));
   EXPECT_TRUE(policy->capabilities.timers);
   EXPECT_FALSE(policy->capabilities.gpu.has_value());
-  EXPECT_EQ(policy->limits, (PolicyLimits{256, std::nullopt, std::nullopt}));
+  PolicyLimits bounds;
+  bounds.memory_mb = 256;
+  EXPECT_EQ(policy->limits, bounds);
 
   ManifestResult manifest = ParseManifest(R"json({
     "name": "shop",
@@ -715,6 +1010,52 @@ TEST(Policy, ParsesAndApplies) {
                 "capabilities.gpu: not granted",
                 "limits.memoryMb: lowered from 512 to 256",
             }));
+}
+
+TEST(Policy, BoundsTheMessagingLimits) {
+  PolicyResult policy = ParsePolicy(
+      R"json({"limits": {"messageBytes": 65536, "mailboxWaitMs": 0, "callTimeoutMs": 5000}})json",
+      "policy.json");
+  ASSERT_TRUE(policy.has_value()) << testing::PrintToString(ErrorStrings(policy.error()));
+  PolicyLimits bounds;
+  bounds.message_bytes = 65536;
+  bounds.mailbox_wait_ms = 0;
+  bounds.call_timeout_ms = 5000;
+  EXPECT_EQ(policy->limits, bounds);
+
+  // Each limit is the smaller of the two; a manifest already below the bound keeps its value.
+  ManifestResult manifest = ParseManifest(R"json({
+    "name": "shop",
+    "limits": { "messageBytes": 4194304, "mailboxWaitMs": 250, "callTimeoutMs": 1000 }
+  })json",
+                                          kFile);
+  ASSERT_TRUE(manifest.has_value());
+  EXPECT_EQ(EffectiveLimits(*manifest, &*policy), (Limits{128, 100, 1024, 65536, 0, 1000}));
+  EXPECT_EQ(DeniedByPolicy(*manifest, &*policy),
+            (std::vector<std::string>{
+                "limits.messageBytes: lowered from 4194304 to 65536",
+                "limits.mailboxWaitMs: lowered from 250 to 0",
+            }));
+
+  // The defaults are narrowed too, and reported with their default values.
+  Manifest defaults = DefaultManifest("one", "one.js");
+  EXPECT_EQ(EffectiveLimits(defaults, &*policy), (Limits{128, 100, 1024, 65536, 0, 5000}));
+  EXPECT_EQ(DeniedByPolicy(defaults, &*policy),
+            (std::vector<std::string>{
+                "capabilities.timers: not granted",
+                "limits.messageBytes: lowered from 1048576 to 65536",
+                "limits.mailboxWaitMs: lowered from 1000 to 0",
+                "limits.callTimeoutMs: lowered from 30000 to 5000",
+            }));
+
+  // A bound equal to the manifest's value lowers nothing.
+  PolicyResult equal = ParsePolicy(
+      R"json({"limits": {"messageBytes": 1048576, "mailboxWaitMs": 1000, "callTimeoutMs": 30000}})json",
+      "policy.json");
+  ASSERT_TRUE(equal.has_value());
+  EXPECT_EQ(EffectiveLimits(defaults, &*equal), Limits{});
+  EXPECT_EQ(DeniedByPolicy(defaults, &*equal),
+            (std::vector<std::string>{"capabilities.timers: not granted"}));
 }
 
 TEST(Policy, NullPolicyGrantsManifest) {
@@ -773,6 +1114,15 @@ TEST(Policy, Errors) {
        {"policy.json: capabilities.fetch.allow: an empty list grants nothing; remove "
         "capabilities.fetch instead",
         "policy.json: capabilities.timers: expected a boolean, got number 1"}},
+      // Per-class settings belong to the bundle; a policy has none.
+      {R"json({"classes": {"Cart": {"restart": "never"}}, "limits": {"callTimeoutMs": 0}})json",
+       {"policy.json: classes: unknown key; allowed here: capabilities, limits",
+        "policy.json: limits.callTimeoutMs: expected an integer from 1 to 3600000, got number 0"}},
+      {R"json({"limits": {"messageBytes": 512, "mailboxWaitMs": "1s"}})json",
+       {"policy.json: limits.messageBytes: expected an integer from 1024 to 67108864, got number "
+        "512",
+        "policy.json: limits.mailboxWaitMs: expected an integer from 0 to 600000, got string "
+        "\"1s\""}},
       {"null", {"policy.json: expected a JSON object at the top level, got null"}},
       {"{\"limits\": {}} {}",
        {"policy.json: invalid JSON at line 1, column 16: syntax error while parsing value - "

@@ -9,5 +9,6 @@ void AddEncodingNatives(engine::NativeObject& natives);  // natives_encoding.cc
 void AddCryptoNatives(engine::NativeObject& natives);    // natives_crypto.cc
 void AddIdnaNatives(engine::NativeObject& natives);      // natives_idna.cc
 void AddRuntimeNatives(engine::NativeObject& natives);   // realm.cc: log, timers, clone, fetch glue
+void AddActorNatives(engine::NativeObject& natives);     // natives_actors.cc: actor glue
 
 }  // namespace mar::api

@@ -211,6 +211,7 @@ void FetchStart(Args& args) {
   request.headers = HeaderPairs(args, 2);
   request.streamed_body = args[3]->IsTrue();
   if (!request.streamed_body) request.body = BodyBytes(args, 3);
+  if (args.length() > 4 && args[4]->IsString()) request.capabilities_json = args.Utf8(4);
   auto started = RealmOf(args).host().StartFetch(std::move(request));
   if (!started) engine::ThrowTypeError(started.error().message);
   args.Return(static_cast<double>(*started));
@@ -279,6 +280,7 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   AddEncodingNatives(natives);
   AddCryptoNatives(natives);
   AddIdnaNatives(natives);
+  AddActorNatives(natives);
   natives.Value("timeOrigin", v8::Number::New(isolate_, time_origin_ms_));
 
   uint32_t* epoch = host_.EventEpochCell();
@@ -291,6 +293,11 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
     epoch_buffer = engine::NewArrayBuffer(isolate_, sizeof(uint32_t)).ToLocalChecked();
   }
   natives.Value("eventEpoch", v8::Uint32Array::New(epoch_buffer, 0, 1));
+  double* stats = host_.ActorStatsCells();
+  if (!stats) stats = private_stats_;
+  auto stats_store = v8::ArrayBuffer::NewBackingStore(stats, 2 * sizeof(double), v8::BackingStore::EmptyDeleter, nullptr);
+  natives.Value("actorStats", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(stats_store)), 0, 2));
+  natives.Value("shardIndex", v8::Integer::New(isolate_, host_.ShardIndex()));
 
   v8::Local<v8::Object> internal = v8::Object::New(isolate_);
   internal_.Reset(isolate_, internal);
@@ -323,6 +330,7 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   body_chunk_.Reset(isolate_, Entry("bodyChunk"));
   sink_event_.Reset(isolate_, Entry("sinkEvent"));
   dispatch_fetch_.Reset(isolate_, Entry("dispatchFetch"));
+  actor_pump_.Reset(isolate_, Entry("actorPump"));
   return {};
 }
 
@@ -395,7 +403,7 @@ void Realm::RunTimers() {
 
 void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
                           std::span<const std::pair<std::string_view, std::string_view>> headers,
-                          std::string_view body, bool streamed_body) {
+                          std::string_view body, bool streamed_body, std::string_view actor) {
   v8::Local<v8::Context> context = this->context();
   auto header_array = HeaderArray(isolate_, headers);
   v8::Local<v8::Value> body_value = v8::Null(isolate_);
@@ -410,8 +418,10 @@ void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::str
     body_value = bytes;
   }
   v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(request_id)),
-                                 ToV8(isolate_, method), ToV8(isolate_, url), header_array, body_value};
-  if (dispatch_fetch_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 5, argv).IsEmpty()) return;
+                                 ToV8(isolate_, method), ToV8(isolate_, url), header_array, body_value,
+                                 actor.empty() ? v8::Undefined(isolate_).As<v8::Value>()
+                                               : ToV8(isolate_, actor).As<v8::Value>()};
+  if (dispatch_fetch_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 6, argv).IsEmpty()) return;
 }
 
 void Realm::DeliverBodyChunk(uint64_t stream_id, std::string_view chunk, bool done, std::string_view error) {
@@ -458,25 +468,98 @@ void Realm::FetchFailed(uint64_t id, std::string_view message) {
 void Realm::TrackRejection(v8::PromiseRejectMessage& message) {
   v8::Local<v8::Promise> promise = message.GetPromise();
   if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
-    unhandled_rejections_.emplace_back(v8::Global<v8::Promise>(isolate_, promise),
-                                       v8::Global<v8::Value>(isolate_, message.GetValue()));
+    // The actor whose code runs now (continuation data follows it across await) owns the failure.
+    v8::Local<v8::Value> actor = context()->GetContinuationPreservedEmbedderData();
+    unhandled_rejections_.push_back({v8::Global<v8::Promise>(isolate_, promise),
+                                     v8::Global<v8::Value>(isolate_, message.GetValue()),
+                                     v8::Global<v8::Value>(isolate_, actor)});
   } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
-    std::erase_if(unhandled_rejections_, [&](auto& entry) { return entry.first.Get(isolate_) == promise; });
+    std::erase_if(unhandled_rejections_, [&](auto& entry) { return entry.promise.Get(isolate_) == promise; });
   }
 }
 
 void Realm::ForgetRejection(v8::Local<v8::Promise> promise) {
-  std::erase_if(unhandled_rejections_, [&](auto& entry) { return entry.first.Get(isolate_) == promise; });
+  std::erase_if(unhandled_rejections_, [&](auto& entry) { return entry.promise.Get(isolate_) == promise; });
 }
 
 void Realm::ReportUnhandledRejections() {
   if (unhandled_rejections_.empty()) return;
   auto pending = std::move(unhandled_rejections_);
   unhandled_rejections_.clear();
-  for (auto& [promise, value] : pending) {
-    auto report = engine::DescribeException(isolate_, context(), value.Get(isolate_), v8::Local<v8::Message>());
+  v8::Local<v8::Context> context = this->context();
+  for (auto& entry : pending) {
+    v8::Local<v8::Value> actor = entry.actor.Get(isolate_);
+    if (!actor.IsEmpty() && actor->IsObject()) {
+      // An actor's unhandled rejection is its crash (supervision restarts it), not just a log line.
+      v8::Local<v8::Value> argv[] = {actor, entry.value.Get(isolate_), ToV8(isolate_, "an unhandled promise rejection")};
+      v8::Local<v8::Value> handled;
+      if (Entry("actorUncaught")->Call(context, v8::Undefined(isolate_), 3, argv).ToLocal(&handled) &&
+          handled->IsTrue()) {
+        continue;
+      }
+      if (isolate_->IsExecutionTerminating()) return;
+    }
+    auto report = engine::DescribeException(isolate_, context, entry.value.Get(isolate_), v8::Local<v8::Message>());
     host_.Log(obs::Level::kError, "Uncaught (in promise) " + report.Full());
   }
+}
+
+bool Realm::ActorPump() {
+  v8::Local<v8::Value> more;
+  if (!actor_pump_.Get(isolate_)->Call(context(), v8::Undefined(isolate_), 0, nullptr).ToLocal(&more)) return false;
+  return more->IsTrue();
+}
+
+void Realm::DeliverActorEnvelope(const ActorEnvelope& envelope) {
+  v8::Local<v8::Context> context = this->context();
+  v8::Local<v8::Value> value = v8::Undefined(isolate_);
+  if (!envelope.error_code.empty()) {
+    v8::Local<v8::Object> descriptor = v8::Object::New(isolate_);
+    descriptor->CreateDataProperty(context, ToV8(isolate_, "code"), ToV8(isolate_, envelope.error_code)).Check();
+    descriptor->CreateDataProperty(context, ToV8(isolate_, "message"), ToV8(isolate_, envelope.error_message)).Check();
+    value = descriptor;
+  } else if (!envelope.payload.empty()) {
+    v8::TryCatch try_catch(isolate_);
+    v8::ValueDeserializer deserializer(isolate_, reinterpret_cast<const uint8_t*>(envelope.payload.data()),
+                                       envelope.payload.size());
+    if (!deserializer.ReadHeader(context).FromMaybe(false) || !deserializer.ReadValue(context).ToLocal(&value)) {
+      if (try_catch.HasTerminated()) return;
+      if (envelope.kind >= ActorEnvelope::kReplyOk) return;  // the caller times out; nothing to answer
+      ActorEnvelope reply;
+      reply.kind = ActorEnvelope::kReplyError;
+      reply.call_id = envelope.call_id;
+      reply.origin = host_.ShardIndex();
+      reply.error_code = "decode_failure";
+      reply.error_message = "the message for " + envelope.address + " could not be decoded";
+      host_.PostActorEnvelope(envelope.origin, std::move(reply));
+      return;
+    }
+  }
+  v8::Local<v8::Value> argv[] = {v8::Integer::New(isolate_, envelope.kind), ToV8(isolate_, envelope.address),
+                                 envelope.sender.empty() ? v8::Null(isolate_).As<v8::Value>()
+                                                         : ToV8(isolate_, envelope.sender).As<v8::Value>(),
+                                 v8::Number::New(isolate_, static_cast<double>(envelope.call_id)),
+                                 v8::Integer::New(isolate_, envelope.origin), value};
+  if (Entry("actorEnvelope")->Call(context, v8::Undefined(isolate_), 6, argv).IsEmpty()) return;
+}
+
+bool Realm::ActorRestart(const std::string& address, std::string_view cls, bool spawned,
+                         std::string_view capabilities_json) {
+  v8::Local<v8::Value> argv[] = {ToV8(isolate_, address), ToV8(isolate_, cls), v8::Boolean::New(isolate_, spawned),
+                                 ToV8(isolate_, capabilities_json)};
+  v8::Local<v8::Value> ok;
+  return Entry("actorRestart")->Call(context(), v8::Undefined(isolate_), 4, argv).ToLocal(&ok) && ok->IsTrue();
+}
+
+bool Realm::ActorAborted(std::string_view reason) {
+  v8::Local<v8::Value> argv[] = {ToV8(isolate_, reason)};
+  v8::Local<v8::Value> blamed;
+  return Entry("actorAborted")->Call(context(), v8::Undefined(isolate_), 1, argv).ToLocal(&blamed) &&
+         blamed->IsTrue();
+}
+
+void Realm::ActorShutdown() {
+  if (Entry("actorShutdown")->Call(context(), v8::Undefined(isolate_), 0, nullptr).IsEmpty()) return;
 }
 
 }  // namespace mar::api

@@ -32,6 +32,31 @@ struct OutboundRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool streamed_body = false;  // the body follows through the sink with the fetch's id
+  std::string capabilities_json;  // the calling actor's narrowed capabilities ("" = the bundle's)
+};
+
+// An actor address as the node resolved it.
+struct LocatedActor {
+  std::string address;  // canonical "bundle/Class/name"
+  std::string bundle;
+  std::string cls;
+  int shard = 0;
+};
+
+// A message between actors of different isolates (another shard; later another node). `payload`
+// is V8 serializer output; kinds 0-3 are send/call/fetch/spawn, 4 and 5 the answer (value or
+// error descriptor) to the call with `call_id` that `origin` made.
+struct ActorEnvelope {
+  enum Kind : uint8_t { kSend = 0, kCall = 1, kFetch = 2, kSpawn = 3, kReplyOk = 4, kReplyError = 5 };
+  uint8_t kind = kSend;
+  std::string address;
+  std::string sender;
+  uint64_t call_id = 0;
+  int origin = 0;
+  std::string payload;
+  // A reply made without an isolate (the target's was discarded): kReplyError with these.
+  std::string error_code;
+  std::string error_message;
 };
 
 // What a realm needs from whoever runs it (the node's bundle host, or a test harness).
@@ -69,6 +94,28 @@ class RealmHost {
   virtual void AbortFetch(uint64_t id) {}
   // ctx.waitUntil() work started (+1) or settled (-1): a draining node waits for it.
   virtual void BackgroundWork(int delta) {}
+
+  // Actors (see 42_actors.js). Refusals are "code:message" with an ActorError code.
+  virtual int ShardIndex() const { return 0; }
+  virtual Result<LocatedActor> LocateActor(std::string_view text) {
+    return Fail("unavailable:actors are not available in this context");
+  }
+  virtual Result<LocatedActor> MintActor(std::string_view cls) { return LocateActor(cls); }
+  virtual std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
+                                    std::string_view capabilities_json, bool explicit_spawn) {
+    return "unavailable:actors are not available in this context";
+  }
+  // The bundle's capabilities narrowed by a requested set (JSON), as JSON; or a message.
+  virtual Result<std::string> NarrowCapabilities(std::string_view requested_json) {
+    return Fail("actors are not available in this context");
+  }
+  // An actor crashed (or stopped, crashed=false): the restart delay in ms, or -1 if it is gone.
+  virtual int64_t ActorEnded(const std::string& address, std::string_view reason, bool crashed) { return -1; }
+  // Run Realm::ActorPump soon (once, however often this is called before it runs).
+  virtual void ScheduleActorPump() {}
+  virtual void PostActorEnvelope(int shard, ActorEnvelope envelope) {}
+  // Two cells JS keeps current: messages delivered, messages queued. Null: a private pair.
+  virtual double* ActorStatsCells() { return nullptr; }
 };
 
 // Embedder data slot holding the Realm* of a context.
@@ -109,7 +156,18 @@ class Realm {
   void RunTimers();
   void DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
                      std::span<const std::pair<std::string_view, std::string_view>> headers,
-                     std::string_view body, bool streamed_body);
+                     std::string_view body, bool streamed_body, std::string_view actor = {});
+  // Actors. ActorPump runs a batch of deliveries and says whether more are queued.
+  bool ActorPump();
+  void DeliverActorEnvelope(const ActorEnvelope& envelope);
+  // Brings an actor (back) to life after a crash or a discarded isolate; false if it failed.
+  bool ActorRestart(const std::string& address, std::string_view cls, bool spawned, std::string_view capabilities_json);
+  // After a CPU/memory termination was cancelled: true if the actor running at that moment
+  // took the blame (and crashed), false if nobody could (the isolate must go).
+  bool ActorAborted(std::string_view reason);
+  // Runs every live actor's onStop (counted as background work until done).
+  void ActorShutdown();
+
   // A native source's answer to PullBody: a chunk, the end (done), or an error message.
   void DeliverBodyChunk(uint64_t stream_id, std::string_view chunk, bool done, std::string_view error = {});
   enum class SinkState { kDrain, kClosed };
@@ -147,7 +205,14 @@ class Realm {
   std::vector<std::pair<std::string, v8::Global<v8::UnboundScript>>> compiled_;  // recording mode only
   double time_origin_ms_ = 0;
   double monotonic_origin_ms_ = 0;
-  std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_rejections_;
+  v8::Global<v8::Function> actor_pump_;
+  double private_stats_[2] = {0, 0};
+  struct UnhandledRejection {
+    v8::Global<v8::Promise> promise;
+    v8::Global<v8::Value> value;
+    v8::Global<v8::Value> actor;  // the actor whose code rejected it, if any
+  };
+  std::vector<UnhandledRejection> unhandled_rejections_;
 };
 
 }  // namespace mar::api

@@ -1,11 +1,14 @@
 #include "caps/manifest.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <functional>
 #include <initializer_list>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <unordered_map>
 
 namespace mar::caps {
@@ -156,6 +159,19 @@ std::string Element(const std::string& path, size_t index) {
   return path + "[" + std::to_string(index) + "]";
 }
 
+// `text` as a JSON string, cut short with "..." when it would swamp the message.
+std::string QuoteShortened(std::string_view text) {
+  std::string quoted = QuoteJson(text);
+  constexpr size_t kMaxShown = 80;
+  if (quoted.size() > kMaxShown) {
+    size_t cut = kMaxShown - 4;
+    // Never cut a UTF-8 sequence in half: the message must stay valid text.
+    while (cut > 0 && (static_cast<unsigned char>(quoted[cut]) & 0xC0) == 0x80) --cut;
+    quoted = quoted.substr(0, cut) + "...\"";
+  }
+  return quoted;
+}
+
 // "string \"yes\"", "number 3", "boolean true", "null", "an array", "an object".
 std::string Describe(const Json& value) {
   switch (value.type()) {
@@ -163,17 +179,8 @@ std::string Describe(const Json& value) {
       return "null";
     case Json::value_t::boolean:
       return "boolean " + Dump(value);
-    case Json::value_t::string: {
-      std::string text = Dump(value);
-      constexpr size_t kMaxShown = 80;
-      if (text.size() > kMaxShown) {
-        size_t cut = kMaxShown - 4;
-        // Never cut a UTF-8 sequence in half: the message must stay valid text.
-        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-        text = text.substr(0, cut) + "...\"";
-      }
-      return "string " + text;
-    }
+    case Json::value_t::string:
+      return "string " + QuoteShortened(value.get_ref<const std::string&>());
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
     case Json::value_t::number_float:
@@ -212,8 +219,9 @@ std::string Folded(std::string_view key) {
   return folded;
 }
 
-std::optional<std::string_view> Suggestion(std::string_view key,
-                                           std::initializer_list<std::string_view> known) {
+using KnownKeys = std::span<const std::string_view>;
+
+std::optional<std::string_view> Suggestion(std::string_view key, KnownKeys known) {
   for (std::string_view candidate : known) {
     if (Folded(candidate) == Folded(key)) return candidate;
   }
@@ -245,6 +253,10 @@ class Checker {
   void Members(const Json& object, const std::string& path,
                std::initializer_list<std::string_view> known, std::string_view noun,
                const Visit& visit) {
+    Members(object, path, KnownKeys(known.begin(), known.size()), noun, visit);
+  }
+  void Members(const Json& object, const std::string& path, KnownKeys known, std::string_view noun,
+               const Visit& visit) {
     const std::vector<DuplicateKey>* repeats = nullptr;
     if (auto it = duplicates_.find(object.get_ptr<const Json::object_t*>());
         it != duplicates_.end()) {
@@ -271,7 +283,7 @@ class Checker {
         }
         message += "; allowed here: ";
         for (size_t i = 0; i < known.size(); ++i) {
-          message += (i == 0 ? "" : ", ") + std::string(known.begin()[i]);
+          message += (i == 0 ? "" : ", ") + std::string(known[i]);
         }
         Error(key_path, std::move(message));
       }
@@ -508,24 +520,43 @@ CapabilitySet CheckCapabilities(Checker& checker, const Json& value, const std::
   return capabilities;
 }
 
+// Each limit once: its key under `limits`, its range, and where it lives in Limits and
+// PolicyLimits. Parsing, narrowing by a policy and the policy log all walk this table.
+struct LimitField {
+  std::string_view key;
+  uint32_t min;
+  uint32_t max;
+  uint32_t Limits::*value;
+  std::optional<uint32_t> PolicyLimits::*bound;
+};
+
+constexpr LimitField kLimitFields[] = {
+    {"memoryMb", 16, 16384, &Limits::memory_mb, &PolicyLimits::memory_mb},
+    {"cpuMsPerEvent", 1, 600000, &Limits::cpu_ms_per_event, &PolicyLimits::cpu_ms_per_event},
+    {"mailbox", 1, 1000000, &Limits::mailbox, &PolicyLimits::mailbox},
+    {"messageBytes", 1024, 64 << 20, &Limits::message_bytes, &PolicyLimits::message_bytes},
+    {"mailboxWaitMs", 0, 600000, &Limits::mailbox_wait_ms, &PolicyLimits::mailbox_wait_ms},
+    {"callTimeoutMs", 1, 3600000, &Limits::call_timeout_ms, &PolicyLimits::call_timeout_ms},
+};
+
+constexpr auto kLimitKeys = [] {
+  std::array<std::string_view, std::size(kLimitFields)> keys;
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = kLimitFields[i].key;
+  return keys;
+}();
+
+// Returns the limits the document names; the others stay absent.
 PolicyLimits CheckLimits(Checker& checker, const Json& value, const std::string& path) {
   PolicyLimits limits;
   if (!checker.ExpectObject(value, path)) return limits;
-  checker.Members(value, path, {"memoryMb", "cpuMsPerEvent", "mailbox"}, "key",
+  checker.Members(value, path, kLimitKeys, "key",
                   [&](std::string_view key, const Json& number, const std::string& number_path) {
-                    auto read = [&](uint64_t min, uint64_t max) -> std::optional<uint32_t> {
-                      std::optional<uint64_t> parsed =
-                          checker.ExpectInteger(number, number_path, min, max);
-                      if (!parsed) return std::nullopt;
-                      return static_cast<uint32_t>(*parsed);
-                    };
-                    if (key == "memoryMb") {
-                      limits.memory_mb = read(16, 16384);
-                    } else if (key == "cpuMsPerEvent") {
-                      limits.cpu_ms_per_event = read(1, 600000);
-                    } else {
-                      limits.mailbox = read(1, 1000000);
-                    }
+                    const LimitField& field =
+                        *std::find_if(std::begin(kLimitFields), std::end(kLimitFields),
+                                      [&](const LimitField& known) { return known.key == key; });
+                    std::optional<uint64_t> parsed =
+                        checker.ExpectInteger(number, number_path, field.min, field.max);
+                    if (parsed) limits.*field.bound = static_cast<uint32_t>(*parsed);
                   });
   return limits;
 }
@@ -560,6 +591,122 @@ std::vector<std::pair<std::string, std::string>> CheckEnv(Checker& checker, cons
   return env;
 }
 
+constexpr size_t kMaxClassNameLength = 128;
+
+constexpr std::string_view kClassNameRule =
+    "^[A-Za-z_$][A-Za-z0-9_$]*$ (a JavaScript identifier of at most 128 characters)";
+
+bool IsClassName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxClassNameLength || (name[0] >= '0' && name[0] <= '9')) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$';
+  });
+}
+
+constexpr RestartPolicy kRestartPolicies[] = {RestartPolicy::kNever, RestartPolicy::kOnFailure,
+                                              RestartPolicy::kAlways};
+
+std::optional<RestartPolicy> RestartPolicyNamed(std::string_view name) {
+  for (RestartPolicy policy : kRestartPolicies) {
+    if (name == RestartPolicyName(policy)) return policy;
+  }
+  return std::nullopt;
+}
+
+void CheckRestart(Checker& checker, const Json& value, const std::string& path,
+                  ActorClassConfig& config) {
+  if (value.is_string()) {
+    const std::string& name = value.get_ref<const std::string&>();
+    if (std::optional<RestartPolicy> policy = RestartPolicyNamed(name)) {
+      config.restart = *policy;
+      return;
+    }
+  }
+  std::string message = "expected \"never\", \"on-failure\" or \"always\", got " + Describe(value);
+  if (value.is_string()) {
+    std::array<std::string_view, std::size(kRestartPolicies)> names;
+    for (size_t i = 0; i < names.size(); ++i) names[i] = RestartPolicyName(kRestartPolicies[i]);
+    if (std::optional<std::string_view> suggestion =
+            Suggestion(value.get_ref<const std::string&>(), names)) {
+      message += " (did you mean \"" + std::string(*suggestion) + "\"?)";
+    }
+  }
+  checker.Error(path, std::move(message));
+}
+
+// Reads one `classes` entry; keys that are missing or invalid keep their defaults.
+ActorClassConfig CheckClass(Checker& checker, const Json& value, const std::string& path) {
+  ActorClassConfig config;
+  if (!checker.ExpectObject(value, path, "an object ({} for the defaults)")) return config;
+  bool backoffs_valid = true;
+  bool has_max_backoff = false;
+  checker.Members(
+      value, path,
+      {"restart", "maxRestarts", "restartWindowMs", "backoffMs", "maxBackoffMs", "http"}, "key",
+      [&](std::string_view key, const Json& member, const std::string& member_path) {
+        auto read = [&](uint32_t& field, uint64_t min, uint64_t max) {
+          std::optional<uint64_t> parsed = checker.ExpectInteger(member, member_path, min, max);
+          if (parsed) field = static_cast<uint32_t>(*parsed);
+          return parsed.has_value();
+        };
+        if (key == "restart") {
+          CheckRestart(checker, member, member_path, config);
+        } else if (key == "maxRestarts") {
+          read(config.max_restarts, 0, 1000000);
+        } else if (key == "restartWindowMs") {
+          read(config.restart_window_ms, 1, 86400000);
+        } else if (key == "backoffMs") {
+          backoffs_valid = read(config.backoff_ms, 0, 600000) && backoffs_valid;
+        } else if (key == "maxBackoffMs") {
+          has_max_backoff = true;
+          backoffs_valid = read(config.max_backoff_ms, 0, 3600000) && backoffs_valid;
+        } else if (key == "http") {
+          config.http = checker.ExpectBoolean(member, member_path).value_or(false);
+        }
+      });
+  // The backoff doubles up to maxBackoffMs, so a cap below the first delay would be meaningless.
+  if (backoffs_valid && config.max_backoff_ms < config.backoff_ms) {
+    std::string backoff = std::to_string(config.backoff_ms);
+    std::string path_to_max = Member(path, "maxBackoffMs");
+    if (has_max_backoff) {
+      checker.Error(path_to_max, "expected at least backoffMs (" + backoff + "), got " +
+                                     Describe(value.at("maxBackoffMs")));
+    } else {
+      checker.Error(path_to_max, "its default " + std::to_string(config.max_backoff_ms) +
+                                     " is less than backoffMs (" + backoff +
+                                     "); set maxBackoffMs to at least " + backoff);
+    }
+  }
+  return config;
+}
+
+std::vector<std::pair<std::string, ActorClassConfig>> CheckClasses(Checker& checker,
+                                                                   const Json& value,
+                                                                   const std::string& path) {
+  std::vector<std::pair<std::string, ActorClassConfig>> classes;
+  if (!checker.ExpectObject(value, path,
+                            "an object keyed by class name, such as {\"Cart\": {\"restart\": "
+                            "\"always\"}}")) {
+    return classes;
+  }
+  checker.Members(value, path, {}, "class",
+                  [&](std::string_view key, const Json& entry, const std::string& key_path) {
+                    bool valid_name = IsClassName(key);
+                    if (!valid_name) {
+                      checker.Error(key_path, "invalid class name " + QuoteShortened(key) +
+                                                  "; class names must match " +
+                                                  std::string(kClassNameRule));
+                    }
+                    // The entry is checked even under a bad name, so all its problems show at once.
+                    ActorClassConfig config = CheckClass(checker, entry, key_path);
+                    if (valid_name) classes.emplace_back(std::string(key), config);
+                  });
+  return classes;
+}
+
 // Parses `text`, or returns the syntax error as the only problem.
 std::expected<const TreeBuilder*, std::vector<ManifestError>> ParseTree(TreeBuilder& builder,
                                                                         std::string_view text,
@@ -583,6 +730,24 @@ Number Smaller(Number manifest_value, const std::optional<Number>& bound) {
 
 }  // namespace
 
+const char* RestartPolicyName(RestartPolicy policy) {
+  switch (policy) {
+    case RestartPolicy::kNever:
+      return "never";
+    case RestartPolicy::kOnFailure:
+      return "on-failure";
+    case RestartPolicy::kAlways:
+      return "always";
+  }
+  std::unreachable();
+}
+
+ActorClassConfig Manifest::ClassConfig(std::string_view class_name) const {
+  auto entry = std::find_if(classes.begin(), classes.end(),
+                            [&](const auto& named) { return named.first == class_name; });
+  return entry == classes.end() ? ActorClassConfig{} : entry->second;
+}
+
 std::string ManifestError::to_string() const {
   if (path.empty()) return file + ": " + message;
   return file + ": " + path + ": " + message;
@@ -595,37 +760,39 @@ ManifestResult ParseManifest(std::string_view json_text, std::string_view file_n
   Checker checker(file_name, builder.duplicates());
   Manifest manifest;
   bool has_name = false;
-  checker.Members(
-      builder.root(), "", {"name", "main", "capabilities", "limits", "env"}, "key",
-      [&](std::string_view key, const Json& value, const std::string& path) {
-        if (key == "name") {
-          has_name = true;
-          std::optional<std::string> name = checker.ExpectString(value, path);
-          if (!name) return;
-          if (!IsValidBundleName(*name)) {
-            checker.Error(path,
-                          "expected a name matching " + std::string(kNameRule) + GotString(*name));
-            return;
-          }
-          manifest.name = *name;
-        } else if (key == "main") {
-          std::optional<std::string> main = checker.ExpectString(value, path);
-          if (!main) return;
-          if (std::optional<std::string> normalized = CheckMain(checker, *main, path)) {
-            manifest.main = *normalized;
-          }
-        } else if (key == "capabilities") {
-          manifest.capabilities = CheckCapabilities(checker, value, path, /*for_policy=*/false);
-        } else if (key == "limits") {
-          PolicyLimits limits = CheckLimits(checker, value, path);
-          manifest.limits.memory_mb = limits.memory_mb.value_or(manifest.limits.memory_mb);
-          manifest.limits.cpu_ms_per_event =
-              limits.cpu_ms_per_event.value_or(manifest.limits.cpu_ms_per_event);
-          manifest.limits.mailbox = limits.mailbox.value_or(manifest.limits.mailbox);
-        } else if (key == "env") {
-          manifest.env = CheckEnv(checker, value, path);
-        }
-      });
+  checker.Members(builder.root(), "", {"name", "main", "capabilities", "limits", "env", "classes"},
+                  "key", [&](std::string_view key, const Json& value, const std::string& path) {
+                    if (key == "name") {
+                      has_name = true;
+                      std::optional<std::string> name = checker.ExpectString(value, path);
+                      if (!name) return;
+                      if (!IsValidBundleName(*name)) {
+                        checker.Error(path, "expected a name matching " + std::string(kNameRule) +
+                                                GotString(*name));
+                        return;
+                      }
+                      manifest.name = *name;
+                    } else if (key == "main") {
+                      std::optional<std::string> main = checker.ExpectString(value, path);
+                      if (!main) return;
+                      if (std::optional<std::string> normalized = CheckMain(checker, *main, path)) {
+                        manifest.main = *normalized;
+                      }
+                    } else if (key == "capabilities") {
+                      manifest.capabilities =
+                          CheckCapabilities(checker, value, path, /*for_policy=*/false);
+                    } else if (key == "limits") {
+                      PolicyLimits named = CheckLimits(checker, value, path);
+                      for (const LimitField& field : kLimitFields) {
+                        manifest.limits.*field.value =
+                            (named.*field.bound).value_or(manifest.limits.*field.value);
+                      }
+                    } else if (key == "env") {
+                      manifest.env = CheckEnv(checker, value, path);
+                    } else if (key == "classes") {
+                      manifest.classes = CheckClasses(checker, value, path);
+                    }
+                  });
   if (!has_name) {
     checker.Error("name", "missing required key; expected a bundle name such as \"my-app\"");
   }
@@ -666,27 +833,26 @@ CapabilitySet EffectiveCapabilities(const Manifest& manifest, const NodePolicy* 
 }
 
 Limits EffectiveLimits(const Manifest& manifest, const NodePolicy* policy) {
-  if (policy == nullptr) return manifest.limits;
-  return Limits{Smaller(manifest.limits.memory_mb, policy->limits.memory_mb),
-                Smaller(manifest.limits.cpu_ms_per_event, policy->limits.cpu_ms_per_event),
-                Smaller(manifest.limits.mailbox, policy->limits.mailbox)};
+  Limits limits = manifest.limits;
+  if (policy == nullptr) return limits;
+  for (const LimitField& field : kLimitFields) {
+    limits.*field.value = Smaller(limits.*field.value, policy->limits.*field.bound);
+  }
+  return limits;
 }
 
 std::vector<std::string> DeniedByPolicy(const Manifest& manifest, const NodePolicy* policy) {
   std::vector<std::string> denied;
   if (policy == nullptr) return denied;
   manifest.capabilities.narrowed_by(policy->capabilities, manifest.name, &denied);
-  auto note_limit = [&](std::string_view key, uint32_t manifest_value,
-                        const std::optional<uint32_t>& bound) {
+  for (const LimitField& field : kLimitFields) {
+    uint32_t manifest_value = manifest.limits.*field.value;
+    const std::optional<uint32_t>& bound = policy->limits.*field.bound;
     if (bound && *bound < manifest_value) {
-      denied.push_back(std::string(key) + ": lowered from " + std::to_string(manifest_value) +
-                       " to " + std::to_string(*bound));
+      denied.push_back("limits." + std::string(field.key) + ": lowered from " +
+                       std::to_string(manifest_value) + " to " + std::to_string(*bound));
     }
-  };
-  note_limit("limits.memoryMb", manifest.limits.memory_mb, policy->limits.memory_mb);
-  note_limit("limits.cpuMsPerEvent", manifest.limits.cpu_ms_per_event,
-             policy->limits.cpu_ms_per_event);
-  note_limit("limits.mailbox", manifest.limits.mailbox, policy->limits.mailbox);
+  }
   return denied;
 }
 

@@ -30,10 +30,34 @@ struct ManifestError {
 };
 
 struct Limits {
-  uint32_t memory_mb = 128;         // V8 heap limit per isolate
-  uint32_t cpu_ms_per_event = 100;  // CPU time one event (request, message, timer) may use
-  uint32_t mailbox = 1024;          // queued messages per actor before senders see mailbox_full
+  uint32_t memory_mb = 128;          // V8 heap limit per isolate
+  uint32_t cpu_ms_per_event = 100;   // CPU time one event (request, message, timer) may use
+  uint32_t mailbox = 1024;           // queued messages per actor before senders see mailbox_full
+  uint32_t message_bytes = 1 << 20;  // largest payload one actor may send another (after clone)
+  uint32_t mailbox_wait_ms = 1000;   // how long send() to a full mailbox waits before mailbox_full
+  uint32_t call_timeout_ms = 30000;  // stub.call()'s timeout when the caller gives none
   bool operator==(const Limits&) const = default;
+};
+
+// What supervision does when an actor of a class stops.
+enum class RestartPolicy : uint8_t {
+  kNever,      // a stopped actor stays stopped
+  kOnFailure,  // restart after a crash, not after state.stop()
+  kAlways,     // restart after a crash and after state.stop()
+};
+
+// "never", "on-failure" or "always": the manifest spelling.
+const char* RestartPolicyName(RestartPolicy policy);
+
+// How the node runs the actors of one class of the bundle's main module (`classes.<Class>`).
+struct ActorClassConfig {
+  RestartPolicy restart = RestartPolicy::kOnFailure;
+  uint32_t max_restarts = 5;           // restarts allowed per window before supervision gives up
+  uint32_t restart_window_ms = 60000;  // the window max_restarts counts in
+  uint32_t backoff_ms = 100;           // delay before the first restart in a window; doubles after
+  uint32_t max_backoff_ms = 5000;      // the doubling stops here; never less than backoff_ms
+  bool http = false;                   // route /actors/<Class>/<name>/... to the actor's fetch()
+  bool operator==(const ActorClassConfig&) const = default;
 };
 
 struct Manifest {
@@ -41,7 +65,11 @@ struct Manifest {
   std::string main = "index.js";  // relative to the bundle directory, "." segments removed
   CapabilitySet capabilities;
   Limits limits;
-  std::vector<std::pair<std::string, std::string>> env;  // in document order
+  std::vector<std::pair<std::string, std::string>> env;           // in document order
+  std::vector<std::pair<std::string, ActorClassConfig>> classes;  // in document order
+
+  // The configuration of class `class_name`: its entry in `classes`, or the defaults.
+  ActorClassConfig ClassConfig(std::string_view class_name) const;
   bool operator==(const Manifest&) const = default;
 };
 
@@ -58,6 +86,9 @@ struct PolicyLimits {
   std::optional<uint32_t> memory_mb;
   std::optional<uint32_t> cpu_ms_per_event;
   std::optional<uint32_t> mailbox;
+  std::optional<uint32_t> message_bytes;
+  std::optional<uint32_t> mailbox_wait_ms;
+  std::optional<uint32_t> call_timeout_ms;
   bool operator==(const PolicyLimits&) const = default;
 };
 
@@ -72,6 +103,7 @@ struct NodePolicy {
 using PolicyResult = std::expected<NodePolicy, std::vector<ManifestError>>;
 
 // Parses a policy file: {"capabilities": {...same shape as in mar.json...}, "limits": {...}}.
+// Per-class settings (`classes`) belong to the bundle, so a policy has none.
 PolicyResult ParsePolicy(std::string_view json_text, std::string_view file_name);
 
 // What a bundle actually gets: its manifest narrowed by the policy (CapabilitySet::narrowed_by,

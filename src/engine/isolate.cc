@@ -79,6 +79,14 @@ Isolate::Isolate(Engine& engine, const IsolateLimits& limits, std::function<void
   v8::Isolate::Initialize(isolate_, params);
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->AddNearHeapLimitCallback(&Isolate::NearHeapLimit, this);
+  // If the isolate survives a memory-limit termination (the culprit was one actor), its limit
+  // comes back down once collection brought the heap under half of it.
+  isolate_->AutomaticallyRestoreInitialHeapLimit(0.5);
+}
+
+void Isolate::Resume() {
+  isolate_->CancelTerminateExecution();
+  termination_.store(TerminationReason::kNone, std::memory_order_release);
 }
 
 Isolate::~Isolate() {

@@ -22,8 +22,8 @@ struct IsolateLimits {
   size_t array_buffer_bytes = 128u << 20;  // live ArrayBuffer backing stores
 };
 
-// Why an isolate stopped running JS. Anything but kNone makes the isolate unusable: V8 leaves
-// state behind after a forced termination, so the owner discards the isolate.
+// Why an isolate stopped running JS. The owner either discards the isolate or, when it can tell
+// that only one actor's synchronous code was cut short, resumes it (Resume()).
 enum class TerminationReason : uint8_t { kNone, kCpuLimit, kHeapLimit, kShutdown };
 
 const char* TerminationReasonText(TerminationReason reason);
@@ -44,6 +44,8 @@ class Isolate {
   void Terminate(TerminationReason reason);
   TerminationReason termination_reason() const { return termination_.load(std::memory_order_acquire); }
   bool terminated() const { return termination_reason() != TerminationReason::kNone; }
+  // Cancels a termination once every JS frame has unwound, so the isolate runs JS again.
+  void Resume();
 
   size_t array_buffer_bytes_in_use() const;
 

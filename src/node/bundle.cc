@@ -19,17 +19,29 @@ std::string JoinErrors(const std::vector<caps::ManifestError>& errors) {
   return text;
 }
 
-// What the built-in JS needs: env values and which capabilities exist (their details stay in C++).
-std::string RealmConfigJson(const caps::Manifest& manifest, const caps::CapabilitySet& capabilities) {
-  nlohmann::json env = nlohmann::json::object();
-  for (const auto& [key, value] : manifest.env) env[key] = value;
+nlohmann::json GrantedJson(const caps::CapabilitySet& capabilities) {
   nlohmann::json granted = nlohmann::json::object();
   if (capabilities.fetch) granted["fetch"] = capabilities.fetch->allow;
   if (capabilities.timers) granted["timers"] = true;
-  if (capabilities.actors) granted["actors"] = capabilities.actors->allow;
+  if (capabilities.actors) granted["actors"] = {{"allow", capabilities.actors->allow}};
   if (capabilities.gpu) granted["gpu"] = true;
   if (capabilities.camera) granted["camera"] = capabilities.camera->devices;
-  return nlohmann::json{{"env", env}, {"capabilities", granted}}.dump();
+  return granted;
+}
+
+// What the built-in JS needs: env values, which capabilities exist, the bundle's name and the
+// limits the actor layer enforces in JS.
+std::string RealmConfigJson(const caps::Manifest& manifest, const caps::CapabilitySet& capabilities,
+                            const caps::Limits& limits) {
+  nlohmann::json env = nlohmann::json::object();
+  for (const auto& [key, value] : manifest.env) env[key] = value;
+  nlohmann::json actor_limits = {{"mailbox", limits.mailbox},
+                                 {"mailboxWaitMs", limits.mailbox_wait_ms},
+                                 {"callTimeoutMs", limits.call_timeout_ms},
+                                 {"messageBytes", limits.message_bytes}};
+  return nlohmann::json{{"env", env}, {"capabilities", GrantedJson(capabilities)}, {"bundle", manifest.name},
+                        {"limits", actor_limits}}
+      .dump();
 }
 
 std::string DefaultName(const fs::path& file) {
@@ -42,6 +54,8 @@ std::string DefaultName(const fs::path& file) {
 }
 
 }  // namespace
+
+std::string CapabilitiesJson(const caps::CapabilitySet& capabilities) { return GrantedJson(capabilities).dump(); }
 
 Result<Bundle> Bundle::Load(const std::string& path, const caps::NodePolicy* policy) {
   Bundle bundle;
@@ -85,7 +99,7 @@ Result<Bundle> Bundle::Load(const std::string& path, const caps::NodePolicy* pol
   }
   bundle.capabilities = caps::EffectiveCapabilities(bundle.manifest, policy);
   bundle.limits = caps::EffectiveLimits(bundle.manifest, policy);
-  bundle.realm_config_json = RealmConfigJson(bundle.manifest, bundle.capabilities);
+  bundle.realm_config_json = RealmConfigJson(bundle.manifest, bundle.capabilities, bundle.limits);
   return bundle;
 }
 

@@ -10,6 +10,9 @@
 
 namespace mar::node {
 
+// A capability set as the built-in JS reads it (which capabilities exist; details stay in C++).
+std::string CapabilitiesJson(const caps::CapabilitySet& capabilities);
+
 struct Bundle {
   std::filesystem::path root;   // the bundle directory
   std::string display_root;     // how the user named it (for messages)

@@ -4,6 +4,9 @@
 #include <v8.h>
 
 #include <cstdio>
+#include <random>
+
+#include "caps/manifest.h"
 
 #include "engine/engine.h"
 #include "engine/exceptions.h"
@@ -30,13 +33,15 @@ std::string NewIncidentId() {
 
 }  // namespace
 
-BundleHost::BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger)
+BundleHost::BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger,
+                       ActorServices actors)
     : engine_(engine),
       shard_(shard),
       bundle_(bundle),
       logger_(logger),
       log_source_("bundle:" + bundle.manifest.name),
       timer_(shard.io()),
+      actors_(std::move(actors)),
       alive_(std::make_shared<BundleHost*>(this)) {
   outbound_ = std::make_unique<OutboundFetches>(shard.io(), bundle.capabilities, static_cast<OutboundEvents&>(*this));
 }
@@ -57,8 +62,8 @@ BundleHost::~BundleHost() {
 }
 
 Result<std::unique_ptr<BundleHost>> BundleHost::Start(engine::Engine& engine, Shard& shard, const Bundle& bundle,
-                                                      obs::Logger& logger) {
-  std::unique_ptr<BundleHost> host(new BundleHost(engine, shard, bundle, logger));
+                                                      obs::Logger& logger, ActorServices actors) {
+  std::unique_ptr<BundleHost> host(new BundleHost(engine, shard, bundle, logger, std::move(actors)));
   auto booted = host->Boot();
   if (!booted) return std::unexpected(booted.error());
   return host;
@@ -191,9 +196,53 @@ bool BundleHost::RunEvent(Body&& body, std::chrono::milliseconds budget) {
     if (!isolate_->terminated()) realm_->ReportUnhandledRejections();
   }
   monitor.End();
-  if (isolate_->terminated()) {
-    Die(isolate_->termination_reason());
+  if (isolate_->terminated()) return Recover(isolate_->termination_reason());
+  return true;
+}
+
+bool BundleHost::Recover(engine::TerminationReason reason) {
+  using engine::TerminationReason;
+  if ((reason != TerminationReason::kCpuLimit && reason != TerminationReason::kHeapLimit) || !realm_ ||
+      actors_.registry == nullptr) {
+    Die(reason);
     return false;
+  }
+  // Terminating unwound every JS frame; if an actor's synchronous code was what ran (the JS layer
+  // knows), that actor takes the blame and the isolate goes on. A termination inside a microtask
+  // checkpoint dropped V8's whole microtask queue, other actors' continuations with it: then
+  // nobody can be blamed alone and the isolate is discarded.
+  isolate_->Resume();
+  v8::Isolate* isolate = isolate_->get();
+  bool blamed = false;
+  {
+    v8::Isolate::Scope isolate_scope(isolate);
+    v8::HandleScope handle_scope(isolate);
+    v8::Local<v8::Context> context = realm_->context();
+    v8::Context::Scope context_scope(context);
+    engine::CpuMonitor& monitor = shard_.cpu_monitor();
+    monitor.Begin(isolate_.get(), std::chrono::milliseconds(bundle_.limits.cpu_ms_per_event));
+    {
+      v8::TryCatch try_catch(isolate);
+      blamed = realm_->ActorAborted(engine::TerminationReasonText(reason));
+      if (blamed && !isolate_->terminated()) isolate->PerformMicrotaskCheckpoint();
+      if (!isolate_->terminated()) realm_->ReportUnhandledRejections();
+    }
+    monitor.End();
+  }
+  if (isolate_->terminated() || !blamed) {
+    Die(reason);
+    return false;
+  }
+  if (reason == TerminationReason::kHeapLimit) {
+    // The culprit's objects are unreachable now; if collecting them does not bring the heap well
+    // under its limit, the memory is held by something else and the isolate has to go.
+    isolate->LowMemoryNotification();
+    v8::HeapStatistics heap;
+    isolate->GetHeapStatistics(&heap);
+    if (heap.used_heap_size() > (size_t{bundle_.limits.memory_mb} << 20) / 2) {
+      Die(reason);
+      return false;
+    }
   }
   return true;
 }
@@ -213,7 +262,31 @@ void BundleHost::Die(engine::TerminationReason reason) {
     if (request.streaming) request.exchange->Abort();
     else request.exchange->Fail(status, incident);
   }
+  // Its actors died with it: callers on other shards hear `crashed`, supervision decides the rest.
+  std::string why = "its isolate " + std::string(engine::TerminationReasonText(reason)) + " and was discarded (incident " + incident + ")";
+  auto calls = std::move(remote_calls_);
+  remote_calls_.clear();
+  for (const RemoteCall& call : calls) ReplyUnavailable(call.origin, call.call_id, "crashed", "the actor crashed: " + why);
+  if (actors_.registry) {
+    for (const std::string& address : actors_.registry->LiveAddresses()) {
+      const actor::Registry::Entry* entry = actors_.registry->Find(address);
+      if (!entry) continue;
+      auto decision = actors_.registry->Crash(address, why, bundle_.manifest.ClassConfig(entry->cls));
+      if (decision.restart && actors_.schedule_restart) actors_.schedule_restart(address, decision.delay);
+    }
+  }
   if (on_death_) on_death_();
+}
+
+void BundleHost::ReplyUnavailable(int origin, uint64_t call_id, std::string_view code, std::string_view message) {
+  if (!actors_.post) return;
+  api::ActorEnvelope reply;
+  reply.kind = api::ActorEnvelope::kReplyError;
+  reply.call_id = call_id;
+  reply.origin = shard_.index();
+  reply.error_code = code;
+  reply.error_message = message;
+  actors_.post(origin, std::move(reply));
 }
 
 template <class Body>
@@ -226,7 +299,8 @@ auto BundleHost::Later(Body&& body) {
   };
 }
 
-void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange) {
+void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange,
+                               std::string_view actor) {
   if (dead_) {
     exchange->Fail(503, NewIncidentId());
     return;
@@ -237,8 +311,170 @@ void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net
   headers.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers) headers.emplace_back(name, value);
   RunEvent([&] {
-    realm_->DispatchFetch(id, request.method, request.url, headers, request.body, request.streamed_body);
+    realm_->DispatchFetch(id, request.method, request.url, headers, request.body, request.streamed_body, actor);
   });
+}
+
+// ---- actors ----------------------------------------------------------------------------------
+
+int BundleHost::ShardIndex() const { return shard_.index(); }
+
+Result<api::LocatedActor> BundleHost::LocateActor(std::string_view text) {
+  if (!actors_.resolver) return Fail("unavailable:actors are not available in this context");
+  auto address = actor::ParseAddress(text, bundle_.manifest.name);
+  if (!address) return Fail("invalid_argument:" + address.error().message);
+  if (actor::IsSpawnedName(address->name) && !actors_.minter->Verify(address->bundle, address->cls, address->name)) {
+    return Fail("not_found:no actor " + address->ToString() +
+                " (names starting with '~' are minted by spawn(), and this one was not minted here)");
+  }
+  return api::LocatedActor{address->ToString(), address->bundle, address->cls,
+                           actors_.resolver->Locate(*address).shard};
+}
+
+Result<api::LocatedActor> BundleHost::MintActor(std::string_view cls) {
+  if (!actors_.minter) return Fail("actors are not available in this context");
+  static thread_local std::mt19937_64 random{[] {
+    uint64_t seed = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
+    return seed;
+  }()};
+  uint64_t nonce = actors_.resolver->PlaceNonce(random(), shard_.index());
+  std::string name = actors_.minter->Mint(bundle_.manifest.name, cls, nonce);
+  std::string address = bundle_.manifest.name + "/" + std::string(cls) + "/" + name;
+  return api::LocatedActor{std::move(address), bundle_.manifest.name, std::string(cls), shard_.index()};
+}
+
+std::string BundleHost::ActivateActor(const std::string& address, std::string_view cls, bool spawned,
+                                      std::string_view capabilities_json, bool explicit_spawn) {
+  if (!actors_.registry) return "unavailable:actors are not available in this context";
+  if (std::ranges::find(module_info_.classes, cls) == module_info_.classes.end()) {
+    return "not_found:bundle " + bundle_.manifest.name + " exports no actor class " + std::string(cls);
+  }
+  const actor::Registry::Entry* entry = actors_.registry->Find(address);
+  if (spawned && !explicit_spawn) {
+    if (!entry) return "not_found:no actor " + address + " (a spawned actor exists from spawn() until it stops)";
+    if (entry->state == actor::Registry::State::kFailed) {
+      return "crashed:actor " + address + " crashed and its restart policy gave up";
+    }
+  }
+  if (entry && entry->state == actor::Registry::State::kRestarting && !explicit_spawn) {
+    // A message reached it before its scheduled restart (its isolate was replaced): it starts now.
+    actors_.registry->Restarted(address);
+    return "";
+  }
+  std::shared_ptr<const actor::NarrowedCapabilities> narrowed;
+  if (!capabilities_json.empty()) {
+    const caps::CapabilitySet* set = NarrowedSet(capabilities_json);
+    if (!set) return "invalid_argument:the capabilities of the spawn are not valid";
+    narrowed = std::make_shared<actor::NarrowedCapabilities>(actor::NarrowedCapabilities{*set, std::string(capabilities_json)});
+  }
+  auto refusal = actors_.registry->Activate(address, cls, spawned, std::move(narrowed), explicit_spawn);
+  if (refusal) return refusal->code + ":" + refusal->message;
+  return "";
+}
+
+const caps::CapabilitySet* BundleHost::NarrowedSet(std::string_view json) {
+  auto it = narrowed_sets_.find(std::string(json));
+  if (it != narrowed_sets_.end()) return it->second.get();
+  auto policy = caps::ParsePolicy("{\"capabilities\": " + std::string(json) + "}", "spawn capabilities");
+  if (!policy) return nullptr;
+  auto set = std::make_unique<caps::CapabilitySet>(policy->capabilities);
+  const caps::CapabilitySet* raw = set.get();
+  narrowed_sets_.emplace(std::string(json), std::move(set));
+  return raw;
+}
+
+Result<std::string> BundleHost::NarrowCapabilities(std::string_view requested_json) {
+  auto policy = caps::ParsePolicy("{\"capabilities\": " + std::string(requested_json) + "}", "spawn()");
+  if (!policy) {
+    std::string text;
+    for (const auto& error : policy.error()) text += (text.empty() ? "" : "; ") + error.to_string();
+    return Fail("options.capabilities is not a valid capability set: " + text);
+  }
+  caps::CapabilitySet narrowed = bundle_.capabilities.narrowed_by(policy->capabilities, bundle_.manifest.name);
+  return CapabilitiesJson(narrowed);
+}
+
+int64_t BundleHost::ActorEnded(const std::string& address, std::string_view reason, bool crashed) {
+  if (!actors_.registry) return -1;
+  const actor::Registry::Entry* entry = actors_.registry->Find(address);
+  if (!entry) return -1;
+  auto decision = actors_.registry->Crash(address, reason, bundle_.manifest.ClassConfig(entry->cls), crashed);
+  if (!decision.restart || !actors_.schedule_restart) return -1;
+  actors_.schedule_restart(address, decision.delay);
+  return decision.delay.count();
+}
+
+void BundleHost::RestartActor(const std::string& address) {
+  if (dead_ || !actors_.registry) return;
+  const actor::Registry::Entry* entry = actors_.registry->Find(address);
+  if (!entry || entry->state != actor::Registry::State::kRestarting) return;  // already back, or gone
+  std::string cls = entry->cls;
+  bool spawned = entry->spawned;
+  std::string capabilities = entry->capabilities ? entry->capabilities->json : "";
+  bool restarted = false;
+  RunEvent([&] { restarted = realm_->ActorRestart(address, cls, spawned, capabilities); });
+  if (restarted) actors_.registry->Restarted(address);
+}
+
+void BundleHost::StopActors() {
+  if (dead_) return;
+  RunEvent([&] { realm_->ActorShutdown(); });
+}
+
+void BundleHost::ScheduleActorPump() {
+  if (in_pump_) {
+    pump_requested_ = true;
+    return;
+  }
+  if (pump_posted_) return;
+  pump_posted_ = true;
+  shard_.Post([weak = std::weak_ptr<BundleHost*>(alive_)] {
+    if (auto alive = weak.lock(); alive && *alive) (*alive)->RunActorPump();
+  });
+}
+
+void BundleHost::RunActorPump() {
+  pump_posted_ = false;
+  if (dead_) return;
+  // Batches run back to back, each followed by a microtask checkpoint (where replies and awaits
+  // continue), until the queue is empty or ~1 ms passed: then the loop's other work gets a turn.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+  bool more = false;
+  bool alive = RunEvent([&] {
+    in_pump_ = true;
+    v8::Isolate* isolate = isolate_->get();
+    do {
+      pump_requested_ = false;
+      more = realm_->ActorPump();
+      if (isolate_->terminated()) break;
+      isolate->PerformMicrotaskCheckpoint();
+      if (isolate_->terminated()) break;
+    } while ((more || pump_requested_) && std::chrono::steady_clock::now() < deadline);
+    in_pump_ = false;
+  });
+  in_pump_ = false;
+  if (!alive || dead_) return;
+  if (more || pump_requested_) {
+    pump_requested_ = false;
+    ScheduleActorPump();
+  }
+}
+
+void BundleHost::PostActorEnvelope(int shard, api::ActorEnvelope envelope) {
+  if (!actors_.post) return;
+  if (envelope.kind >= api::ActorEnvelope::kReplyOk) remote_calls_.erase({shard, envelope.call_id});
+  actors_.post(shard, std::move(envelope));
+}
+
+void BundleHost::ReceiveEnvelope(api::ActorEnvelope envelope) {
+  bool request = envelope.kind < api::ActorEnvelope::kReplyOk;
+  if (dead_) {
+    if (request) ReplyUnavailable(envelope.origin, envelope.call_id, "unavailable", "the actor's isolate is restarting");
+    return;
+  }
+  if (request) remote_calls_.insert({envelope.origin, envelope.call_id});
+  RunEvent([&] { realm_->DeliverActorEnvelope(envelope); });
 }
 
 void BundleHost::OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> response) {

@@ -9,7 +9,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "actor/ids.h"
+#include "actor/registry.h"
+#include "actor/resolver.h"
 #include "api/realm.h"
 #include "engine/isolate.h"
 #include "engine/modules.h"
@@ -26,10 +30,21 @@ namespace mar::node {
 
 class Shard;
 
+// What a bundle host needs from the node to run actors: where addresses live, the node's id
+// minter, this shard's registry, and ways to reach other shards and to schedule restarts.
+struct ActorServices {
+  const actor::LocalResolver* resolver = nullptr;
+  const actor::IdMinter* minter = nullptr;
+  actor::Registry* registry = nullptr;  // this shard's; outlives hosts
+  std::function<void(int shard, api::ActorEnvelope envelope)> post;
+  std::function<void(std::string address, std::chrono::milliseconds delay)> schedule_restart;  // on this shard
+  double* stats = nullptr;  // two cells: messages delivered, messages queued
+};
+
 class BundleHost final : public api::RealmHost, private OutboundEvents {
  public:
   static Result<std::unique_ptr<BundleHost>> Start(engine::Engine& engine, Shard& shard, const Bundle& bundle,
-                                                   obs::Logger& logger);
+                                                   obs::Logger& logger, ActorServices actors = {});
   ~BundleHost() override;
 
   const api::Realm::ModuleInfo& module_info() const { return module_info_; }
@@ -39,8 +54,16 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   // ctx.waitUntil() promises not settled yet.
   size_t background_work() const { return dead_ ? 0 : background_work_; }
 
-  // Runs default.fetch for an HTTP request; the answer goes out through `exchange`.
-  void DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange);
+  // Runs default.fetch for an HTTP request (or, with `actor`, that actor's fetch); the answer
+  // goes out through `exchange`.
+  void DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange,
+                     std::string_view actor = {});
+  // A message from another shard, for an actor here or answering one of ours.
+  void ReceiveEnvelope(api::ActorEnvelope envelope);
+  // Supervision: bring `address` (owned by this shard) back to life.
+  void RestartActor(const std::string& address);
+  // Node shutdown: run the live actors' onStop hooks (tracked as background work).
+  void StopActors();
   // Called (on the shard, from inside an event) when the host dies; the owner discards it later.
   void set_on_death(std::function<void()> on_death) { on_death_ = std::move(on_death); }
 
@@ -57,15 +80,32 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   Result<uint64_t> StartFetch(api::OutboundRequest request) override;
   void AbortFetch(uint64_t id) override;
   void BackgroundWork(int delta) override { background_work_ += delta; }
+  int ShardIndex() const override;
+  Result<api::LocatedActor> LocateActor(std::string_view text) override;
+  Result<api::LocatedActor> MintActor(std::string_view cls) override;
+  std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
+                            std::string_view capabilities_json, bool explicit_spawn) override;
+  Result<std::string> NarrowCapabilities(std::string_view requested_json) override;
+  int64_t ActorEnded(const std::string& address, std::string_view reason, bool crashed) override;
+  void ScheduleActorPump() override;
+  void PostActorEnvelope(int shard, api::ActorEnvelope envelope) override;
+  double* ActorStatsCells() override { return actors_.stats; }
 
  private:
-  BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger);
+  BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger, ActorServices actors);
   Result<void> Boot();
   // Runs `body` as one event with the bundle's CPU budget (or `budget` if non-zero); returns
   // false if the isolate was terminated during it.
   template <class Body>
   bool RunEvent(Body&& body, std::chrono::milliseconds budget = {});
+  // After a CPU or memory termination: blames the actor whose code was running, if the runtime
+  // can tell, and keeps the isolate; otherwise discards it. Returns whether the host lives on.
+  bool Recover(engine::TerminationReason reason);
   void Die(engine::TerminationReason reason);
+  void RunActorPump();
+  // Answers a request from another shard that this host will never answer (it died).
+  void ReplyUnavailable(int origin, uint64_t call_id, std::string_view code, std::string_view message);
+  const caps::CapabilitySet* NarrowedSet(std::string_view json);
   void PumpPlatform();
   // Runs `body` as an event if this host is still alive when the callback comes (for callbacks
   // from the network, which may outlive the host).
@@ -100,6 +140,21 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   bool dead_ = false;
   bool timer_posted_ = false;  // a due-now RunTimers is queued on the shard
   std::function<void()> on_death_;
+  ActorServices actors_;
+  bool pump_posted_ = false;     // a RunActorPump is queued on the shard
+  bool in_pump_ = false;         // RunActorPump's loop is running (it picks up new work itself)
+  bool pump_requested_ = false;
+  // Requests from other shards delivered here and not answered yet: (origin shard, call id).
+  struct RemoteCall {
+    int origin;
+    uint64_t call_id;
+    bool operator==(const RemoteCall&) const = default;
+  };
+  struct RemoteCallHash {
+    size_t operator()(const RemoteCall& call) const { return std::hash<uint64_t>()(call.call_id * 31 + call.origin); }
+  };
+  std::unordered_set<RemoteCall, RemoteCallHash> remote_calls_;
+  std::unordered_map<std::string, std::unique_ptr<caps::CapabilitySet>> narrowed_sets_;
   // Lets callbacks posted by V8's platform find out whether this host still exists.
   std::shared_ptr<BundleHost*> alive_;
 };

@@ -9,12 +9,16 @@
 #include "node/bundle_host.h"
 #include "node/shard.h"
 
+#include <boost/asio/steady_timer.hpp>
+
 namespace mar::node {
 
 // Everything that belongs to one shard; touched only on that shard's thread once started.
 struct Node::ShardState {
-  explicit ShardState(int index) : shard(index) {}
+  ShardState(int index, actor::ActorObserver* observer) : shard(index), registry(index, observer) {}
   Shard shard;
+  actor::Registry registry;   // the actors this shard owns; outlives its hosts
+  alignas(8) double actor_stats[2] = {0, 0};
   std::unique_ptr<BundleHost> host;
   std::unique_ptr<net::HttpListener> listener;
   std::chrono::steady_clock::time_point next_restart{};
@@ -52,8 +56,9 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
   std::unique_ptr<Node> node(new Node(engine, std::move(bundle), options, std::move(logger)));
   int shard_count = options.shards > 0 ? options.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   node->watchdog_ = std::make_unique<engine::Watchdog>();
+  node->resolver_ = std::make_unique<actor::LocalResolver>(shard_count);
   for (int i = 0; i < shard_count; ++i) {
-    node->shards_.push_back(std::make_unique<ShardState>(i));
+    node->shards_.push_back(std::make_unique<ShardState>(i, static_cast<actor::ActorObserver*>(node.get())));
     node->shards_.back()->shard.Start();
     node->watchdog_->Add(&node->shards_.back()->shard.cpu_monitor());
   }
@@ -75,6 +80,15 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
   if (!failure) {
     node->Shutdown();
     return std::unexpected(failure.error());
+  }
+  // Every class the manifest configures must be one the main module exports.
+  const auto& exported = node->shards_.front()->host->module_info().classes;
+  for (const auto& [name, config] : node->bundle_.manifest.classes) {
+    if (std::ranges::find(exported, name) == exported.end()) {
+      node->Shutdown();
+      return Fail(node->bundle_.display_root + "/mar.json: classes." + name + ": the main module (" +
+                  node->bundle_.main + ") exports no class named " + name);
+    }
   }
   if (!node->shards_.front()->host->module_info().has_fetch) {
     node->logger_->Warn("node", "bundle " + node->bundle_.manifest.name +
@@ -135,7 +149,16 @@ BundleHost* Node::EnsureHost(ShardState& state) {
 
 Result<void> Node::StartHost(ShardState& state) {
   auto started = std::chrono::steady_clock::now();
-  auto host = BundleHost::Start(engine_, state.shard, bundle_, *logger_);
+  ActorServices actors;
+  actors.resolver = resolver_.get();
+  actors.minter = &minter_;
+  actors.registry = &state.registry;
+  actors.post = [this](int shard, api::ActorEnvelope envelope) { PostEnvelope(shard, std::move(envelope)); };
+  actors.schedule_restart = [this, &state](std::string address, std::chrono::milliseconds delay) {
+    ScheduleRestart(state, std::move(address), delay);
+  };
+  actors.stats = state.actor_stats;
+  auto host = BundleHost::Start(engine_, state.shard, bundle_, *logger_, std::move(actors));
   if (!host) return std::unexpected(host.error());
   auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
   logger_->Write(obs::Level::kDebug, "node",
@@ -152,7 +175,98 @@ void Node::HandleRequest(ShardState& state, net::IncomingRequest request, std::s
     exchange->Fail(503, "bundle restarting");
     return;
   }
-  host->DispatchFetch(std::move(request), std::move(exchange));
+  std::string actor = ActorRoute(request.url);
+  host->DispatchFetch(std::move(request), std::move(exchange), actor);
+}
+
+std::string Node::ActorRoute(std::string_view url) const {
+  constexpr std::string_view kPrefix = "/actors/";
+  if (bundle_.manifest.classes.empty()) return {};
+  // The request's URL is absolute ("http://host/path"); the route is in its path.
+  size_t scheme = url.find("://");
+  size_t path = scheme == std::string_view::npos ? 0 : url.find('/', scheme + 3);
+  if (path == std::string_view::npos) return {};
+  std::string_view target = url.substr(path);
+  if (!target.starts_with(kPrefix)) return {};
+  std::string_view rest = target.substr(kPrefix.size());
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return {};
+  std::string_view cls = rest.substr(0, slash);
+  std::string_view name = rest.substr(slash + 1);
+  name = name.substr(0, name.find('/'));
+  if (name.empty()) return {};
+  for (const auto& [configured, config] : bundle_.manifest.classes) {
+    if (configured == cls && config.http) return std::string(cls) + "/" + std::string(name);
+  }
+  return {};
+}
+
+void Node::PostEnvelope(int shard, api::ActorEnvelope envelope) {
+  if (tearing_down_.load(std::memory_order_acquire) || shard < 0 || shard >= static_cast<int>(shards_.size())) return;
+  ShardState* state = shards_[static_cast<size_t>(shard)].get();
+  state->shard.Post([this, state, envelope = std::move(envelope)]() mutable { DeliverEnvelope(*state, std::move(envelope)); });
+}
+
+void Node::DeliverEnvelope(ShardState& state, api::ActorEnvelope envelope) {
+  if (tearing_down_.load(std::memory_order_acquire)) return;
+  BundleHost* host = EnsureHost(state);
+  if (host) return host->ReceiveEnvelope(std::move(envelope));
+  if (envelope.kind >= api::ActorEnvelope::kReplyOk) return;
+  api::ActorEnvelope reply;
+  reply.kind = api::ActorEnvelope::kReplyError;
+  reply.call_id = envelope.call_id;
+  reply.origin = state.shard.index();
+  reply.error_code = "unavailable";
+  reply.error_message = "the bundle is restarting on the shard that owns " + envelope.address + "; try again";
+  PostEnvelope(envelope.origin, std::move(reply));
+}
+
+void Node::ScheduleRestart(ShardState& state, std::string address, std::chrono::milliseconds delay) {
+  if (tearing_down_.load(std::memory_order_acquire)) return;
+  auto timer = std::make_shared<boost::asio::steady_timer>(state.shard.io());
+  timer->expires_after(delay);
+  timer->async_wait([this, &state, timer, address = std::move(address)](const boost::system::error_code& error) {
+    if (error || tearing_down_.load(std::memory_order_acquire)) return;
+    BundleHost* host = EnsureHost(state);
+    if (!host) {
+      // The bundle itself is restarting (backing off); try again when it may be back.
+      ScheduleRestart(state, address, std::chrono::seconds(1));
+      return;
+    }
+    host->RestartActor(address);
+  });
+}
+
+void Node::OnActorEvent(int shard, actor::ActorEventKind kind, std::string_view address, std::string_view detail) {
+  std::string source = "actor:" + std::string(address);
+  std::string text = std::string(actor::ActorEventName(kind)) + " on shard " + std::to_string(shard);
+  if (!detail.empty()) text += ": " + std::string(detail);
+  switch (kind) {
+    case actor::ActorEventKind::kSpawned:
+    case actor::ActorEventKind::kStopped:
+      // One line per activation would flood the log of a node that spawns a million actors.
+      if (logger_->Enabled(obs::Level::kDebug)) logger_->Write(obs::Level::kDebug, source, text);
+      break;
+    case actor::ActorEventKind::kCrashed: logger_->Warn(source, text); break;
+    case actor::ActorEventKind::kRestarted: logger_->Info(source, text); break;
+    case actor::ActorEventKind::kGaveUp: logger_->Error(source, text); break;
+  }
+}
+
+Node::ActorCounts Node::actor_counts() const {
+  ActorCounts counts;
+  for (const auto& state : shards_) {
+    auto& metrics = const_cast<actor::Registry&>(state->registry).metrics();
+    counts.live += metrics.live.load(std::memory_order_relaxed);
+    counts.spawned += metrics.spawned.load(std::memory_order_relaxed);
+    counts.stopped += metrics.stopped.load(std::memory_order_relaxed);
+    counts.crashed += metrics.crashed.load(std::memory_order_relaxed);
+    counts.restarts += metrics.restarts.load(std::memory_order_relaxed);
+    counts.delivered += state->actor_stats[0];
+    counts.queued += state->actor_stats[1];
+  }
+  return counts;
 }
 
 void Node::Shutdown() {
@@ -166,7 +280,15 @@ void Node::Shutdown() {
       return 0;
     });
   }
-  // 2. Let in-flight requests finish, up to the drain timeout.
+  // 2. Live actors run their onStop hooks (background work, so the drain below waits for them).
+  for (auto& state : shards_) {
+    ShardState* shard_state = state.get();
+    RunOn(state->shard, [shard_state] {
+      if (shard_state->host && !shard_state->host->dead()) shard_state->host->StopActors();
+      return 0;
+    });
+  }
+  // 3. Let in-flight requests finish, up to the drain timeout.
   auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
   for (;;) {
     size_t active = 0;
@@ -187,7 +309,8 @@ void Node::Shutdown() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  // 3. Tear down: connections, bundles (isolates), then the threads.
+  // 4. Tear down: connections, bundles (isolates), then the threads.
+  tearing_down_.store(true, std::memory_order_release);
   for (auto& state : shards_) {
     ShardState* shard_state = state.get();
     RunOn(state->shard, [shard_state] {

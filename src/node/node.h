@@ -2,13 +2,18 @@
 // everything it starts; two nodes can live in one process (tests do this).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "actor/ids.h"
+#include "actor/registry.h"
+#include "actor/resolver.h"
 #include "base/result.h"
+#include "api/realm.h"
 #include "net/http_server.h"
 #include "node/bundle.h"
 #include "obs/log.h"
@@ -31,7 +36,7 @@ struct NodeOptions {
   net::HttpLimits http;
 };
 
-class Node {
+class Node final : private actor::ActorObserver {
  public:
   // Loads the bundle on every shard (in parallel) and opens the listeners. Fails with the first
   // bundle error (syntax, evaluation, manifest) or a bind error.
@@ -40,6 +45,13 @@ class Node {
   ~Node();
 
   std::string url() const;  // http://HOST:PORT
+  // Actor counters summed over shards (for tests and, later, the metrics endpoint).
+  struct ActorCounts {
+    int64_t live = 0;
+    uint64_t spawned = 0, stopped = 0, crashed = 0, restarts = 0;
+    double delivered = 0, queued = 0;
+  };
+  ActorCounts actor_counts() const;
   // Graceful: stop accepting, let in-flight requests finish within the drain timeout, tear down.
   void Shutdown();
 
@@ -53,6 +65,13 @@ class Node {
   // Discards a dead host once its event has unwound — that host only: a replacement may already
   // have been started by a request queued in between.
   static std::function<void()> DiscardWhenDead(ShardState* state);
+  // Actors: delivery to another shard, restarts after a backoff, lifecycle logs.
+  void PostEnvelope(int shard, api::ActorEnvelope envelope);
+  void DeliverEnvelope(ShardState& state, api::ActorEnvelope envelope);
+  void ScheduleRestart(ShardState& state, std::string address, std::chrono::milliseconds delay);
+  void OnActorEvent(int shard, actor::ActorEventKind kind, std::string_view address, std::string_view detail) override;
+  // "/actors/<Class>/<name>/..." for a class whose manifest entry has "http": true -> "Class/name".
+  std::string ActorRoute(std::string_view url) const;
 
   engine::Engine& engine_;
   const Bundle bundle_;
@@ -62,6 +81,9 @@ class Node {
   std::vector<std::unique_ptr<ShardState>> shards_;
   uint16_t port_ = 0;
   bool stopped_ = false;
+  std::atomic<bool> tearing_down_{false};  // no more actor deliveries or restarts
+  actor::IdMinter minter_;
+  std::unique_ptr<actor::LocalResolver> resolver_;
 };
 
 }  // namespace mar::node

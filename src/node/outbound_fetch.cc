@@ -150,7 +150,7 @@ std::optional<std::string> OutboundFetches::CheckAddress(std::string_view host, 
          "\"";
 }
 
-Result<void> OutboundFetches::Start(uint64_t id, api::OutboundRequest request) {
+Result<void> OutboundFetches::Start(uint64_t id, api::OutboundRequest request, const caps::CapabilitySet* narrower) {
   if (!capabilities_.fetch) {
     return Fail("fetch() is not allowed for this bundle: add the host to \"capabilities.fetch.allow\" in mar.json");
   }
@@ -158,6 +158,10 @@ Result<void> OutboundFetches::Start(uint64_t id, api::OutboundRequest request) {
   if (!origin) return std::unexpected(origin.error());
   if (!capabilities_.allows_fetch_to(origin->host, origin->port)) {
     return Fail(caps::FetchDeniedMessage(origin->host, origin->port));
+  }
+  if (narrower && !narrower->allows_fetch_to(origin->host, origin->port)) {
+    return Fail("fetch to " + origin->host + ":" + std::to_string(origin->port) +
+                " is denied: this actor was spawned with capabilities that do not allow it");
   }
   net::FetchRequest outbound;
   outbound.method = std::move(request.method);

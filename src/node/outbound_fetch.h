@@ -39,7 +39,8 @@ class OutboundFetches {
   ~OutboundFetches();
 
   // Checks the request against the allowlist and starts it; a refusal is the TypeError's message.
-  Result<void> Start(uint64_t id, api::OutboundRequest request);
+  // `narrower`: an actor's own capability set, checked as well as the bundle's (may be null).
+  Result<void> Start(uint64_t id, api::OutboundRequest request, const caps::CapabilitySet* narrower = nullptr);
   bool Owns(uint64_t id) const { return transfers_.contains(id); }
   void Pull(uint64_t id);
   // The response (or its body) is not wanted any more; the transfer stops.

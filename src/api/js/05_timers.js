@@ -7,7 +7,8 @@
 // only the lists sit in a min-heap (keyed by their head's deadline), as in Node. Scheduling is
 // O(1) for the common case of few distinct delays; firing is O(log lists).
 class Timer {
-  constructor(id, callback, args, delay, repeat, deadline) {
+  constructor(id, callback, args, delay, repeat, deadline, owner) {
+    this.owner = owner;  // the actor that set it (null: the bundle's own code, or the runtime)
     this.id = id;
     this.callback = callback;
     this.args = args;
@@ -79,6 +80,14 @@ function siftDown(i) {
 }
 
 function requireTimers(name) {
+  // An actor spawned with a narrower capability set is held to that set.
+  const actor = internal.currentActor();
+  if (actor !== null && actor.caps !== null) {
+    if (!actor.caps.timers) {
+      throw new TypeError(`${name}() is not allowed for actor ${actor.address}: it was spawned without "timers" in its capabilities`);
+    }
+    return;
+  }
   if (!internal.capabilities || !internal.capabilities.timers) {
     throw new TypeError(`${name}() is not allowed for this bundle: set "capabilities.timers": true in mar.json`);
   }
@@ -108,8 +117,8 @@ function normalizeDelay(delay) {
   return delay < 0 ? 0 : delay;
 }
 
-function addTimer(name, callback, delay, args, repeat) {
-  requireTimers(name);
+function addTimer(name, callback, delay, args, repeat, system = false) {
+  if (!system) requireTimers(name);
   if (typeof callback !== "function") {
     if (typeof callback === "string") {
       throw new TypeError(`${name}() with a string of code is not supported: code generation from strings is disabled in mar; pass a function`);
@@ -117,7 +126,9 @@ function addTimer(name, callback, delay, args, repeat) {
     throw new TypeError(`${name}(): the first argument must be a function`);
   }
   const ms = normalizeDelay(delay);
-  const timer = new Timer(nextId++, callback, args, ms, repeat, native.now() + ms);
+  const id = nextId++;
+  const owner = system ? null : internal.actorOwnsTimer(id);
+  const timer = new Timer(id, callback, args, ms, repeat, native.now() + ms, owner);
   active.set(timer.id, timer);
   schedule(timer);
   return timer.id;
@@ -169,14 +180,25 @@ internal.runTimers = () => {
       list.items.push(timer);
     } else {
       active.delete(timer.id);
+      if (timer.owner !== null) internal.actorTimerDone(timer.owner, timer.id);
     }
     settleList(list);
     epoch[0]++;
+    const owner = timer.owner;
+    if (owner !== null) {
+      // An actor's timer runs as that actor: its errors crash it, a limit hit here stops only it.
+      internal.enterActor(owner);
+      internal.setDelivering(owner);
+    }
     try {
       if (timer.args === null) timer.callback.call(global);
       else Reflect.apply(timer.callback, global, timer.args);
     } catch (error) {
-      internal.reportError(error);
+      if (owner === null || !internal.actorUncaught(owner, error, "a timer callback threw")) internal.reportError(error);
+    }
+    if (owner !== null) {
+      internal.setDelivering(null);
+      internal.enterActor(null);
     }
     native.runMicrotasks();
   }
@@ -187,11 +209,20 @@ internal.runTimers = () => {
 };
 
 internal.pendingTimers = () => active.size;
+// After a limit stopped one actor's timer callback mid-loop, the wake-up for the rest.
+internal.rearmTimers = () => {
+  if (heap.length > 0) {
+    armedDeadline = heap[0].first().deadline;
+    native.armTimer(armedDeadline);
+  }
+};
 
 // For built-ins that need timers (AbortSignal.timeout); still subject to capabilities.timers.
 internal.setTimeout = (callback, delay, ...args) =>
   addTimer("setTimeout", callback, delay, args.length === 0 ? null : args, false);
 internal.clearTimeout = clearTimer;
+// Runtime timers (call timeouts, mailbox waits): not subject to capabilities.timers, owned by no actor.
+internal.setSystemTimer = (callback, delay) => addTimer("setTimeout", callback, delay, null, false, true);
 
 internal.reportError = (error) => {
   let text;

@@ -26,24 +26,36 @@ function refusingCapability(bindingName, message) {
 
 const capabilityBindings = [
   // [env binding, capability key, what this build says when the capability is granted]
-  ["ACTORS", "actors", "actor messaging is not available in this version of mar yet"],
   ["GPU", "gpu", "GPU compute is not available in this version of mar yet"],
   ["CAMERA", "camera", "camera capture is not available in this version of mar yet"],
 ];
 
-internal.configure = (config) => {
-  internal.capabilities = Object.freeze(config.capabilities || {});
-  env = {};
-  for (const [key, value] of Object.entries(config.env || {})) env[key] = value;
+let envVars = {};
+
+// An env for a capability set: the manifest's variables, then one binding per capability. A
+// capability that is absent still has its binding, which refuses with the manifest key to add.
+internal.buildEnv = (capabilities) => {
+  const built = {};
+  for (const [key, value] of Object.entries(envVars)) built[key] = value;
+  const has = (key) => Object.prototype.hasOwnProperty.call(capabilities, key);
+  built.ACTORS = has("actors")
+    ? internal.newActorsBinding(capabilities.actors)
+    : refusingCapability("ACTORS", `capability "actors" is not granted to this bundle; add "capabilities.actors" to mar.json`);
   for (const [binding, key, unavailable] of capabilityBindings) {
-    const granted = Object.prototype.hasOwnProperty.call(internal.capabilities, key);
-    env[binding] = refusingCapability(
+    built[binding] = refusingCapability(
       binding,
-      granted ? unavailable : `capability "${key}" is not granted to this bundle; add "capabilities.${key}" to mar.json`,
+      has(key) ? unavailable : `capability "${key}" is not granted to this bundle; add "capabilities.${key}" to mar.json`,
     );
   }
-  Object.freeze(env);
+  return Object.freeze(built);
+};
+
+internal.configure = (config) => {
+  internal.capabilities = Object.freeze(config.capabilities || {});
+  envVars = config.env || {};
+  env = internal.buildEnv(internal.capabilities);
   internal.env = env;
+  internal.configureActors(config, env);
 };
 
 function isClass(value) {
@@ -63,6 +75,7 @@ internal.registerModule = (namespace) => {
   for (const name of Object.keys(namespace)) {
     if (name !== "default" && isClass(namespace[name])) classes.push(name);
   }
+  internal.registerActorClasses(namespace, classes);
   return { hasFetch, classes };
 };
 
@@ -104,7 +117,41 @@ class ExecutionContext {
 }
 internal.brand(ExecutionContext);
 
-internal.dispatchFetch = (id, method, url, headers, body) => {
+// HTTP statuses for the ways a routed actor request can fail (details go to the log).
+const kActorErrorStatus = {
+  not_found: 404, denied: 403, invalid_argument: 400, timeout: 504, mailbox_full: 503, crashed: 503, unavailable: 503,
+};
+
+// /actors/<Class>/<name>/... for a class whose manifest entry has "http": true: the request goes to
+// that actor's fetch() (the node checked the class; `actor` is its address).
+let routeBinding = null;
+function dispatchToActor(id, actor, request) {
+  let stub;
+  try {
+    routeBinding ||= internal.newActorsBinding(null);
+    stub = routeBinding.get(actor);
+  } catch (error) {
+    actorRouteFailed(id, error);
+    return;
+  }
+  then(stub.fetch(request), (response) => respond(id, response), (error) => actorRouteFailed(id, error));
+}
+function actorRouteFailed(id, error) {
+  const status = error instanceof internal.ActorError ? kActorErrorStatus[error.code] : undefined;
+  if (status === undefined) {
+    native.respondError(id, error);
+    return;
+  }
+  native.log("warn", `actor route: ${error.code}: ${error.message}`);
+  native.respond(id, status, "", ["content-type", "text/plain;charset=UTF-8"], `${error.code}\n`);
+}
+
+internal.dispatchFetch = (id, method, url, headers, body, actor) => {
+  if (actor !== undefined) {
+    const request = internal.newIncomingRequest(method, url, headers, body === true ? internal.nativeStream(id) : body);
+    dispatchToActor(id, actor, request);
+    return;
+  }
   if (handler === null) {
     native.respondError(id, new TypeError("this bundle has no default export with a fetch() handler"));
     return;

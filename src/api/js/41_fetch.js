@@ -97,7 +97,10 @@ function startHop(state) {
   const streamed = internal.isStreamSource(body);
   let id;
   try {
-    id = native.fetchStart(state.method, state.url, state.headers, streamed ? true : body);
+    // An actor spawned with narrower capabilities is held to them.
+    const actor = internal.currentActor();
+    const caps = actor !== null && actor.capsJson ? actor.capsJson : undefined;
+    id = native.fetchStart(state.method, state.url, state.headers, streamed ? true : body, caps);
   } catch (error) {
     if (streamed) body.cancel(error).catch(() => {});
     fail(state, error);

@@ -1,0 +1,38 @@
+// Where an actor lives. Everything above this interface addresses actors by bundle/class/name
+// only; the local resolver maps an address to a shard of this node, and the mesh will put a
+// resolver that also answers "on node X" behind the same interface.
+#pragma once
+
+#include <cstdint>
+
+#include "actor/address.h"
+
+namespace mar::actor {
+
+struct Location {
+  int shard = 0;
+  bool operator==(const Location&) const = default;
+};
+
+class Resolver {
+ public:
+  virtual ~Resolver() = default;
+  virtual Location Locate(const Address& address) const = 0;
+};
+
+// Placement by hash: every shard computes the same owner for an address without asking anyone,
+// so there is no shared table and no lock. A spawned actor's nonce is chosen so that it lands on
+// the spawner's shard (PlaceNonce), which keeps an actor and the actors it spawns together.
+class LocalResolver final : public Resolver {
+ public:
+  explicit LocalResolver(int shards) : shards_(shards > 0 ? shards : 1) {}
+  Location Locate(const Address& address) const override;
+  // `random` adjusted so that a spawned name with this nonce is located on `shard`.
+  uint64_t PlaceNonce(uint64_t random, int shard) const;
+  int shards() const { return shards_; }
+
+ private:
+  int shards_;
+};
+
+}  // namespace mar::actor

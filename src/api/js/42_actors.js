@@ -1,0 +1,1003 @@
+// Actors: the classes the main module exports, addressed as "bundle/Class/name", activated on
+// first use (env.ACTORS.get) or by spawn(), each living on the shard that owns its address.
+//
+// Everything between actors of this isolate stays in JS: a message is cloned here, queued on one
+// run queue, and delivered by internal.actorPump, which the node calls as one event per batch
+// (with a microtask checkpoint after it). That keeps a same-shard round trip to a few hundred
+// nanoseconds (notes/actor-mechanics.md). Messages for actors on other shards go through the node
+// (native.actorPost, V8's serializer), and come back in through internal.actorEnvelope.
+//
+// Attribution: the record of the actor whose code runs is the context's continuation-preserved
+// embedder data (native.enterActor), so it follows the actor's code across await; timers and
+// stubs made by an actor belong to it and are revoked when it stops. `delivering` is set only
+// while the synchronous part of an actor's code runs directly under a node entry (not inside a
+// microtask checkpoint): when the CPU or memory limit stops it there, only that actor crashes.
+
+const apply = Reflect.apply;
+const promiseThen = Promise.prototype.then;
+const NativePromise = Promise;
+const isPromise = (value) => value !== null && typeof value === "object" && typeof value.then === "function";
+const then = (promise, onFulfilled, onRejected) => apply(promiseThen, promise, [onFulfilled, onRejected]);
+const ObjectPrototype = Object.prototype;
+const ArrayPrototype = Array.prototype;
+const getPrototypeOf = Object.getPrototypeOf;
+const objectKeys = Object.keys;
+const isArray = Array.isArray;
+
+const epoch = native.eventEpoch;
+const stats = native.actorStats;  // Float64Array: [messages delivered, messages queued]
+const thisShard = native.shardIndex;
+
+const kCodes = ["handler_error", "not_found", "denied", "timeout", "mailbox_full", "crashed", "unavailable",
+  "invalid_argument", "decode_failure", "internal"];
+
+class ActorError extends Error {
+  constructor(code, message, originalName = undefined) {
+    super(message);
+    this.code = kCodes.includes(code) ? code : "internal";
+    if (originalName !== undefined) this.originalName = originalName;
+  }
+  get name() { return "ActorError"; }
+}
+internal.ActorError = ActorError;
+internal.defineGlobal("ActorError", ActorError);
+
+internal.describe = (error) => {
+  try {
+    if (error instanceof Error) return error.stack || `${error.name}: ${error.message}`;
+    return typeof internal.inspect === "function" ? internal.inspect(error) : String(error);
+  } catch {
+    return "a value that could not be described";
+  }
+};
+
+// Errors travel between actors (and shards) as plain descriptors.
+function describeError(code, error) {
+  if (error instanceof ActorError) return { code: error.code, message: error.message, name: error.originalName };
+  let name = "Error", message = "";
+  try {
+    if (error !== null && typeof error === "object") {
+      name = String(error.name);
+      message = String(error.message);
+    } else {
+      message = String(error);
+    }
+  } catch {
+    message = "an error that could not be described";
+  }
+  return { code, message, name };
+}
+function errorFrom(descriptor) {
+  if (descriptor === null || typeof descriptor !== "object") return new ActorError("internal", "malformed error reply");
+  return new ActorError(descriptor.code, String(descriptor.message), descriptor.name);
+}
+
+// ---- configuration -------------------------------------------------------------------------
+
+let bundleName = "";
+let classes = new Map();          // class name -> constructor
+let limits = { mailbox: 1024, mailboxWaitMs: 1000, callTimeoutMs: 30000, messageBytes: 1 << 20 };
+let sharedEnv = null;             // the env of actors with the bundle's own capabilities
+
+internal.configureActors = (config, env) => {
+  bundleName = config.bundle || "";
+  const l = config.limits || {};
+  limits = {
+    mailbox: l.mailbox || 1024,
+    mailboxWaitMs: l.mailboxWaitMs ?? 1000,
+    callTimeoutMs: l.callTimeoutMs || 30000,
+    messageBytes: l.messageBytes || (1 << 20),
+  };
+  sharedEnv = env;
+};
+
+internal.registerActorClasses = (namespace, names) => {
+  classes = new Map();
+  for (const name of names) classes.set(name, namespace[name]);
+};
+
+// ---- copying messages ----------------------------------------------------------------------
+
+// Plain data (primitives, plain objects and arrays of them) is copied here; anything else (Maps,
+// Dates, typed arrays, cycles, deep nesting) through V8's serializer. `size` approximates the
+// serialized size for the message limit.
+const kFallback = Symbol("fallback");
+let cloneBytes = 0;
+function cloneInner(value, depth) {
+  switch (typeof value) {
+    case "string": cloneBytes += value.length; return value;
+    case "number": case "boolean": case "undefined": case "bigint": cloneBytes += 8; return value;
+    case "object": {
+      if (value === null) return null;
+      if (depth > 32) return kFallback;
+      const proto = getPrototypeOf(value);
+      if (proto === ArrayPrototype) {
+        const length = value.length;
+        const copy = new Array(length);
+        for (let i = 0; i < length; i++) {
+          const item = cloneInner(value[i], depth + 1);
+          if (item === kFallback) return kFallback;
+          copy[i] = item;
+        }
+        cloneBytes += 8;
+        return copy;
+      }
+      if (proto === ObjectPrototype || proto === null) {
+        const copy = {};
+        const keys = objectKeys(value);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i];
+          const item = cloneInner(value[key], depth + 1);
+          if (item === kFallback) return kFallback;
+          copy[key] = item;
+          cloneBytes += key.length;
+        }
+        return copy;
+      }
+      return kFallback;
+    }
+    default:
+      return kFallback;  // functions and symbols: the serializer says what is wrong
+  }
+}
+function tooLarge(bytes) {
+  return new ActorError("invalid_argument",
+    `message of about ${bytes} bytes exceeds limits.messageBytes (${limits.messageBytes})`);
+}
+// Throws an ActorError (invalid_argument) for what cannot be copied or is too large.
+function cloneMessage(value) {
+  if (typeof value !== "object" || value === null) {
+    if (typeof value === "string" && value.length > limits.messageBytes) throw tooLarge(value.length);
+    if (typeof value === "function" || typeof value === "symbol") {
+      throw new ActorError("invalid_argument", `a ${typeof value} cannot be sent as a message (messages are structured-cloned)`);
+    }
+    return value;
+  }
+  cloneBytes = 0;
+  const copy = cloneInner(value, 0);
+  if (copy !== kFallback) {
+    if (cloneBytes > limits.messageBytes) throw tooLarge(cloneBytes);
+    return copy;
+  }
+  try {
+    return native.actorClone(value, limits.messageBytes);
+  } catch (error) {
+    throw new ActorError("invalid_argument", `the message cannot be sent: ${error && error.message}`);
+  }
+}
+
+// ---- stubs ----------------------------------------------------------------------------------
+
+const actors = new Map();  // address -> Actor, for the actors this isolate runs
+
+class Actor {
+  constructor(address, className, spawned, capsJson) {
+    this.address = address;
+    this.className = className;
+    this.spawned = spawned;
+    this.env = null;
+    this.capsJson = capsJson;  // "" for the bundle's capabilities, else the narrowed set as JSON
+    this.caps = null;          // the narrowed set, parsed
+    this.instance = null;
+    this.generation = 0;
+    this.running = false;      // constructed and onStart settled
+    this.stopping = false;
+    this.gone = false;         // removed from `actors` (stopped or failed for good)
+    this.parked = null;        // deliveries that arrived before it was running
+    this.pending = 0;          // accepted and not finished: its mailbox occupancy
+    this.inflight = null;      // deliveries started and not settled (failed with `crashed` on a crash)
+    this.waiters = null;       // senders waiting for room in a full mailbox
+    this.timers = null;        // ids of its timers, cleared when it stops
+    this.pressured = false;
+    this.state = null;         // the `state` object its constructor got
+  }
+}
+
+internal.currentActor = () => {
+  const actor = native.currentActor();
+  return actor instanceof Actor ? actor : null;
+};
+
+class ActorStub {
+  #address;
+  #shard;
+  #target = null;   // the local record, while it is live
+  #owner;
+  #ownerGeneration;
+  constructor(address, shard, owner) {
+    this.#address = address;
+    this.#shard = shard;
+    this.#owner = owner;
+    this.#ownerGeneration = owner === null ? 0 : owner.generation;
+  }
+  get id() { return this.#address; }
+  #revoked() {
+    const owner = this.#owner;
+    return owner !== null && (owner.generation !== this.#ownerGeneration || owner.gone || owner.instance === null);
+  }
+  #check() {
+    if (this.#revoked()) {
+      return new ActorError("denied", `this stub for ${this.#address} was revoked: the actor that held it (${this.#owner.address}) stopped`);
+    }
+    return null;
+  }
+  #sender() { return this.#owner === null ? null : this.#owner.address; }
+  #local() {
+    if (this.#shard !== thisShard) return null;
+    let target = this.#target;
+    if (target === null || target.gone) {
+      target = actors.get(this.#address) || null;
+      this.#target = target;
+    }
+    return target;
+  }
+  send(message) {
+    const refused = this.#check();
+    if (refused !== null) return NativePromise.reject(refused);
+    let copy;
+    try {
+      copy = cloneMessage(message);
+    } catch (error) {
+      return NativePromise.reject(error);
+    }
+    return deliverTo(this.#address, this.#shard, this.#local(), KIND_SEND, copy, this.#sender(), 0);
+  }
+  call(message, options = undefined) {
+    const refused = this.#check();
+    if (refused !== null) return NativePromise.reject(refused);
+    let timeout = limits.callTimeoutMs;
+    if (options !== undefined && options !== null && options.timeoutMs !== undefined) {
+      timeout = Number(options.timeoutMs);
+      if (!(timeout > 0) || !Number.isFinite(timeout)) {
+        return NativePromise.reject(new ActorError("invalid_argument", `call(): timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`));
+      }
+    }
+    let copy;
+    try {
+      copy = cloneMessage(message);
+    } catch (error) {
+      return NativePromise.reject(error);
+    }
+    return deliverTo(this.#address, this.#shard, this.#local(), KIND_CALL, copy, this.#sender(), timeout);
+  }
+  fetch(input, init = undefined) {
+    const refused = this.#check();
+    if (refused !== null) return NativePromise.reject(refused);
+    let request;
+    try {
+      request = new internal.Request(input, init);
+    } catch (error) {
+      return NativePromise.reject(error);
+    }
+    const local = this.#local();
+    if (local !== null || this.#shard === thisShard) {
+      return deliverTo(this.#address, this.#shard, local, KIND_FETCH, request, this.#sender(), limits.callTimeoutMs);
+    }
+    // Another shard: the request crosses as plain data, its body read whole (up to messageBytes).
+    return then(requestToData(request), (data) =>
+      then(deliverTo(this.#address, this.#shard, null, KIND_FETCH, data, this.#sender(), limits.callTimeoutMs), dataToResponse));
+  }
+  toJSON() { return this.#address; }
+}
+internal.brand(ActorStub);
+
+function requestToData(request) {
+  const parts = internal.requestParts(request);
+  const body = parts.body;
+  const read = body === null ? NativePromise.resolve(null)
+    : typeof body === "string" ? NativePromise.resolve(new TextEncoder().encode(body))
+    : body instanceof Uint8Array ? NativePromise.resolve(body)
+    : internal.readAllBytes(body, limits.messageBytes);
+  return then(read, (bytes) => {
+    if (bytes !== null && bytes.byteLength > limits.messageBytes) throw tooLarge(bytes.byteLength);
+    return { method: parts.method, url: parts.url, headers: parts.headers, body: bytes };
+  });
+}
+function dataToRequest(data) {
+  return internal.newIncomingRequest(data.method, data.url, data.headers, data.body);
+}
+function responseToData(response) {
+  if (!internal.isResponse(response)) {
+    throw new TypeError(`an actor's fetch() must return a Response, got ${response === null ? "null" : typeof response}`);
+  }
+  const parts = internal.responseParts(response);
+  const body = parts.body;
+  const read = body === null ? NativePromise.resolve(null)
+    : typeof body === "string" ? NativePromise.resolve(new TextEncoder().encode(body))
+    : body instanceof Uint8Array ? NativePromise.resolve(body)
+    : internal.readAllBytes(body, limits.messageBytes);
+  return then(read, (bytes) => {
+    if (bytes !== null && bytes.byteLength > limits.messageBytes) throw tooLarge(bytes.byteLength);
+    return { status: parts.status, statusText: parts.statusText, headers: parts.headers, body: bytes };
+  });
+}
+function dataToResponse(data) {
+  const headers = [];
+  for (let i = 0; i < data.headers.length; i += 2) headers.push([data.headers[i], data.headers[i + 1]]);
+  return new internal.Response(data.body, { status: data.status, statusText: data.statusText, headers });
+}
+
+// ---- env.ACTORS -----------------------------------------------------------------------------
+
+function locate(text) {
+  if (typeof text !== "string") {
+    throw new ActorError("invalid_argument", `an actor address must be a string like "Class/name", got ${typeof text}`);
+  }
+  // [canonical address, owner shard, bundle, class] or a message.
+  const located = native.actorLocate(text);
+  if (typeof located === "string") {
+    const [code, message] = splitRefusal(located);
+    throw new ActorError(code, message);
+  }
+  return located;
+}
+
+class ActorsBinding {
+  #caps;
+  constructor(caps) { this.#caps = caps; }
+  #allowed(located) {
+    if (located[2] === bundleName) {
+      if (!classes.has(located[3])) {
+        throw new ActorError("not_found", `bundle ${bundleName} exports no actor class ${located[3]}`);
+      }
+      return;
+    }
+    const allow = (this.#caps && this.#caps.allow) || [];
+    const ok = allow.some((pattern) => pattern === "*" || pattern === `${located[2]}/*` || pattern === `${located[2]}/${located[3]}`);
+    if (!ok) {
+      throw new ActorError("denied", `actor ${located[0]}: bundle ${located[2]} is not reachable from ${bundleName}; add "${located[2]}/${located[3]}" (or "${located[2]}/*") to "capabilities.actors.allow" in mar.json`);
+    }
+    // Granted, but this node runs no such bundle (the mesh will find it elsewhere).
+    throw new ActorError("not_found", `actor ${located[0]}: no bundle named ${located[2]} runs on this node`);
+  }
+  get(address) {
+    const located = locate(address);
+    this.#allowed(located);
+    return new ActorStub(located[0], located[1], internal.currentActor());
+  }
+  spawn(className, name = undefined, options = undefined) {
+    try {
+      if (typeof className !== "string" || !classes.has(className)) {
+        throw new ActorError("not_found", `spawn(): bundle ${bundleName} exports no actor class ${String(className)}`);
+      }
+      let capsJson = "";
+      if (options !== undefined && options !== null && options.capabilities !== undefined) {
+        // The bundle's set narrowed by the one asked for; what is asked beyond the bundle's is refused.
+        const narrowed = native.actorNarrow(JSON.stringify(options.capabilities));
+        if (narrowed.startsWith("!")) throw new ActorError("invalid_argument", `spawn(): ${narrowed.slice(1)}`);
+        capsJson = narrowed;
+      }
+      let located;
+      if (name === undefined || name === null) {
+        located = native.actorMint(className);
+      } else {
+        if (typeof name !== "string" || name.startsWith("~")) {
+          throw new ActorError("invalid_argument", "spawn(): the name must be a string not starting with '~' (those are minted)");
+        }
+        located = locate(`${className}/${name}`);
+      }
+      const owner = internal.currentActor();
+      const spec = { className, capsJson };
+      if (located[1] === thisShard) {
+        return then(activate(located[0], className, located[0].includes("/~"), capsJson, true),
+          () => new ActorStub(located[0], located[1], owner));
+      }
+      return then(postRemote(located[1], KIND_SPAWN, located[0], spec, owner === null ? null : owner.address, limits.callTimeoutMs),
+        () => new ActorStub(located[0], located[1], owner));
+    } catch (error) {
+      return NativePromise.reject(error);
+    }
+  }
+  get [Symbol.toStringTag]() { return "ActorNamespace"; }
+}
+
+internal.newActorsBinding = (caps) => new ActorsBinding(caps);
+
+// ---- delivery -------------------------------------------------------------------------------
+
+const KIND_SEND = 0, KIND_CALL = 1, KIND_FETCH = 2, KIND_SPAWN = 3;
+
+class Delivery {
+  constructor(actor, generation, kind, message, sender, resolve, reject, callId, origin) {
+    this.actor = actor;
+    this.generation = generation;
+    this.kind = kind;
+    this.message = message;
+    this.sender = sender;
+    this.resolve = resolve;   // local caller (null for remote ones)
+    this.reject = reject;
+    this.callId = callId;     // remote caller: its id and shard
+    this.origin = origin;
+    this.done = false;
+  }
+}
+
+const queue = [];
+let head = 0;
+let scheduled = false;
+let delivering = null;   // the actor whose synchronous code runs under the pump right now
+
+function schedule() {
+  if (!scheduled) {
+    scheduled = true;
+    native.actorSchedule();
+  }
+}
+
+function settle(delivery, ok, value) {
+  if (delivery.done) return;
+  delivery.done = true;
+  if (delivery.callId !== 0) {
+    native.actorReply(delivery.origin, delivery.callId, ok, value);
+  } else if (ok) {
+    delivery.resolve(value);
+  } else {
+    delivery.reject(errorFrom(value));
+  }
+}
+
+// Finishes a started delivery: the actor's mailbox gets its slot back.
+function finished(delivery) {
+  const actor = delivery.actor;
+  if (actor.inflight !== null) actor.inflight.delete(delivery);
+  if (delivery.generation === actor.generation) {
+    actor.pending--;
+    stats[1]--;
+    if (actor.waiters !== null && actor.waiters.length > 0) admitWaiters(actor);
+    if (actor.pressured && actor.pending * 2 <= limits.mailbox) actor.pressured = false;
+  }
+}
+
+// Accepts a delivery into `actor`'s mailbox, or makes its sender wait for room. Sends resolve
+// here (accepted); calls when the handler answers.
+function accept(actor, delivery) {
+  if (actor.pending >= limits.mailbox || (actor.waiters !== null && actor.waiters.length > 0)) {
+    if (limits.mailboxWaitMs === 0) return refuseFull(actor, delivery);
+    delivery.deadline = native.now() + limits.mailboxWaitMs;
+    (actor.waiters ||= []).push(delivery);
+    armWaitTimer(actor, delivery);
+    return;
+  }
+  enqueue(actor, delivery);
+}
+function refuseFull(actor, delivery) {
+  settle(delivery, false, { code: "mailbox_full", message: `the mailbox of ${actor.address} is full (limits.mailbox = ${limits.mailbox}) and stayed full for limits.mailboxWaitMs (${limits.mailboxWaitMs} ms)` });
+}
+function enqueue(actor, delivery) {
+  actor.pending++;
+  stats[1]++;
+  delivery.generation = actor.generation;
+  if (delivery.kind === KIND_SEND) settle(delivery, true, undefined);
+  if (!actor.pressured && actor.pending * 5 >= limits.mailbox * 4) {
+    actor.pressured = true;
+    notifyBackpressure(actor);
+  }
+  if (!actor.running) {
+    (actor.parked ||= []).push(delivery);
+    return;
+  }
+  queue.push(delivery);
+  schedule();
+}
+function admitWaiters(actor) {
+  const waiters = actor.waiters;
+  while (waiters.length > 0 && actor.pending < limits.mailbox) {
+    const delivery = waiters.shift();
+    if (delivery.done) continue;
+    enqueue(actor, delivery);
+  }
+}
+function armWaitTimer(actor, delivery) {
+  internal.setSystemTimer(() => {
+    if (delivery.done || actor.waiters === null) return;
+    const index = actor.waiters.indexOf(delivery);
+    if (index === -1) return;
+    actor.waiters.splice(index, 1);
+    refuseFull(actor, delivery);
+  }, limits.mailboxWaitMs);
+}
+function notifyBackpressure(actor) {
+  const instance = actor.instance;
+  if (instance === null || typeof instance.onMailboxBackpressure !== "function") return;
+  const event = { queueLength: actor.pending, threshold: Math.ceil(limits.mailbox * 0.8), limit: limits.mailbox };
+  // As its own event after the current one: the hook runs like a handler, never inside a send().
+  NativePromise.resolve().then(() => {
+    if (actor.instance !== instance) return;
+    native.enterActor(actor);
+    try {
+      const result = instance.onMailboxBackpressure(event);
+      if (isPromise(result)) then(result, undefined, (error) => actorFailed(actor, error, "onMailboxBackpressure rejected"));
+    } catch (error) {
+      actorFailed(actor, error, "onMailboxBackpressure threw");
+    } finally {
+      native.enterActor(undefined);
+    }
+  });
+}
+
+// Call timeouts: deadlines rounded up to 16 ms buckets, one system timer for the earliest.
+const wheel = new Map();
+let wheelArmed = Infinity;
+function addDeadline(delivery, timeoutMs) {
+  const due = Math.ceil((native.now() + timeoutMs) / 16) * 16;
+  let list = wheel.get(due);
+  if (list === undefined) {
+    list = [];
+    wheel.set(due, list);
+    if (due < wheelArmed) {
+      wheelArmed = due;
+      internal.setSystemTimer(fireWheel, due - native.now());
+    }
+  }
+  list.push(delivery);
+}
+function fireWheel() {
+  const now = native.now();
+  let next = Infinity;
+  for (const [due, list] of wheel) {
+    if (due <= now) {
+      wheel.delete(due);
+      for (const delivery of list) {
+        if (!delivery.done) {
+          const target = delivery.targetAddress || (delivery.actor && delivery.actor.address);
+          settle(delivery, false, { code: "timeout", message: `call to ${target} did not answer within ${delivery.timeoutMs} ms` });
+          if (delivery.callIdOut !== undefined) outstanding.delete(delivery.callIdOut);
+        }
+      }
+    } else if (due < next) {
+      next = due;
+    }
+  }
+  wheelArmed = next;
+  if (next !== Infinity) internal.setSystemTimer(fireWheel, next - now);
+}
+
+// From a stub: to a local record (or activate one), or out through the node.
+function deliverTo(address, shard, target, kind, message, sender, timeoutMs) {
+  if (shard !== thisShard) return postRemote(shard, kind, address, message, sender, timeoutMs);
+  let resolve, reject;
+  const promise = new NativePromise((res, rej) => { resolve = res; reject = rej; });
+  const delivery = new Delivery(null, 0, kind, message, sender, resolve, reject, 0, 0);
+  if (timeoutMs > 0) {
+    delivery.timeoutMs = timeoutMs;
+    delivery.targetAddress = address;
+    addDeadline(delivery, timeoutMs);
+  }
+  if (target !== null && !target.gone) {
+    delivery.actor = target;
+    accept(target, delivery);
+  } else {
+    route(address, delivery);
+  }
+  return promise;
+}
+
+// A delivery for an address with no live record here: activate it on first use, or refuse.
+function route(address, delivery) {
+  let actor = actors.get(address);
+  if (actor === undefined) {
+    const slash = address.indexOf("/");
+    const rest = address.slice(slash + 1);
+    const className = rest.slice(0, rest.indexOf("/"));
+    const spawned = rest.includes("/~");
+    const refusal = native.actorActivate(address, className, spawned, "", false);
+    if (refusal !== "") {
+      const [code, message] = splitRefusal(refusal);
+      settle(delivery, false, { code, message });
+      return;
+    }
+    actor = startActor(address, className, spawned, "", null);
+    if (actor === null) {
+      settle(delivery, false, { code: "crashed", message: `actor ${address} failed to start` });
+      return;
+    }
+  }
+  delivery.actor = actor;
+  accept(actor, delivery);
+}
+function splitRefusal(text) {
+  const colon = text.indexOf(":");
+  return [text.slice(0, colon), text.slice(colon + 1)];
+}
+
+// Runs a batch of deliveries; true if more are queued (the node calls again after a microtask
+// checkpoint, or in a later turn of the loop).
+internal.actorPump = () => {
+  let budget = 256;
+  while (head < queue.length && budget-- > 0) {
+    const delivery = queue[head];
+    queue[head++] = undefined;
+    run(delivery);
+  }
+  if (head === queue.length) {
+    queue.length = 0;
+    head = 0;
+  } else if (head > 4096 && head * 2 > queue.length) {
+    queue.splice(0, head);
+    head = 0;
+  }
+  native.enterActor(undefined);
+  const more = head < queue.length;
+  if (!more) scheduled = false;
+  return more;
+};
+
+function run(delivery) {
+  const actor = delivery.actor;
+  if (delivery.done) {
+    finished(delivery);
+    return;
+  }
+  if (delivery.generation !== actor.generation || actor.instance === null) {
+    // Queued for an incarnation that crashed or stopped.
+    settle(delivery, false, { code: "crashed", message: `actor ${actor.address} crashed before handling this message` });
+    return;
+  }
+  const instance = actor.instance;
+  const kind = delivery.kind;
+  let result;
+  (actor.inflight ||= new Set()).add(delivery);
+  epoch[0]++;
+  stats[0]++;
+  native.enterActor(actor);
+  delivering = actor;
+  try {
+    if (kind === KIND_FETCH) {
+      const message = delivery.message;
+      const request = internal.isRequest(message) ? message : dataToRequest(message);
+      if (typeof instance.fetch !== "function") throw new TypeError(`actor class ${actor.className} has no fetch(request) method`);
+      result = instance.fetch(request);
+    } else {
+      if (typeof instance.message !== "function") throw new TypeError(`actor class ${actor.className} has no message(msg, ctx) method`);
+      result = instance.message(delivery.message, { sender: delivery.sender, kind: kind === KIND_CALL ? "call" : "send" });
+    }
+  } catch (error) {
+    delivering = null;
+    handlerFailed(delivery, error);
+    return;
+  }
+  delivering = null;
+  if (isPromise(result)) {
+    then(result, (value) => handlerDone(delivery, value), (error) => handlerFailed(delivery, error));
+  } else {
+    handlerDone(delivery, result);
+  }
+}
+
+function handlerDone(delivery, value) {
+  finished(delivery);
+  if (delivery.done) return;
+  if (delivery.kind === KIND_FETCH) {
+    if (delivery.callId !== 0) {
+      let data;
+      try {
+        data = responseToData(value);
+      } catch (error) {
+        return settle(delivery, false, describeError("handler_error", error));
+      }
+      then(data, (plain) => settle(delivery, true, plain), (error) => settle(delivery, false, describeError("handler_error", error)));
+      return;
+    }
+    if (!internal.isResponse(value)) {
+      return settle(delivery, false, describeError("handler_error", new TypeError(`an actor's fetch() must return a Response, got ${value === null ? "null" : typeof value}`)));
+    }
+    return settle(delivery, true, value);
+  }
+  if (delivery.kind !== KIND_CALL) return;
+  let copy;
+  try {
+    copy = delivery.callId !== 0 ? value : cloneMessage(value);
+  } catch (error) {
+    return settle(delivery, false, { code: "invalid_argument", message: `the reply of ${delivery.actor.address} cannot be returned: ${error.message}` });
+  }
+  settle(delivery, true, copy);
+}
+function handlerFailed(delivery, error) {
+  finished(delivery);
+  if (delivery.kind === KIND_SEND) {
+    // Nobody awaits a send's handler: its failure is the actor's to log, not a crash.
+    const actor = delivery.actor;
+    native.log("error", `actor ${actor.address}: message handler failed: ${internal.describe(error)}`);
+    return;
+  }
+  settle(delivery, false, describeError("handler_error", error));
+}
+
+// ---- cross-shard -----------------------------------------------------------------------------
+
+const outstanding = new Map();  // call id -> Delivery-like record of a remote request
+let nextCallId = 1;
+
+function postRemote(shard, kind, address, message, sender, timeoutMs) {
+  let resolve, reject;
+  const promise = new NativePromise((res, rej) => { resolve = res; reject = rej; });
+  const callId = nextCallId++;
+  const record = { done: false, resolve, reject, callId: 0, timeoutMs, targetAddress: address, callIdOut: callId };
+  try {
+    native.actorPost(shard, kind, address, sender, callId, message, limits.messageBytes);
+  } catch (error) {
+    return NativePromise.reject(error instanceof ActorError ? error
+      : new ActorError("invalid_argument", `the message cannot be sent: ${error && error.message}`));
+  }
+  outstanding.set(callId, record);
+  if (kind !== KIND_SEND && timeoutMs > 0) addDeadline(record, timeoutMs);
+  return promise;
+}
+
+// From the node: a message from another shard (kind 0-3), or the answer to one of ours (4 ok,
+// 5 error descriptor).
+internal.actorEnvelope = (kind, address, sender, callId, origin, value) => {
+  if (kind >= 4) {
+    const record = outstanding.get(callId);
+    if (record === undefined || record.done) return;
+    outstanding.delete(callId);
+    record.done = true;
+    if (kind === 4) record.resolve(value);
+    else record.reject(errorFrom(value));
+    return;
+  }
+  const delivery = new Delivery(null, 0, kind, value, sender, null, null, callId, origin);
+  if (kind === KIND_SPAWN) {
+    then(activate(address, value.className, address.includes("/~"), value.capsJson, true),
+      () => settle(delivery, true, undefined),
+      (error) => settle(delivery, false, describeError("crashed", error)));
+    return;
+  }
+  route(address, delivery);
+};
+
+// ---- lifecycle ------------------------------------------------------------------------------
+
+function actorEnv(actor) {
+  if (actor.capsJson === "") return sharedEnv;
+  actor.caps = JSON.parse(actor.capsJson);
+  return internal.buildEnv(actor.caps);
+}
+
+// Activates `address` here (spawn, or a remote spawn); resolves once it runs.
+function activate(address, className, spawned, capsJson, explicit) {
+  return new NativePromise((resolve, reject) => {
+    if (actors.has(address)) {
+      if (explicit) reject(new ActorError("invalid_argument", `actor ${address} already exists`));
+      else resolve();
+      return;
+    }
+    const refusal = native.actorActivate(address, className, spawned, capsJson, explicit);
+    if (refusal !== "") {
+      const [code, message] = splitRefusal(refusal);
+      reject(new ActorError(code, message));
+      return;
+    }
+    const actor = startActor(address, className, spawned, capsJson, { resolve, reject });
+    if (actor === null) reject(new ActorError("crashed", `actor ${address} failed to start`));
+  });
+}
+
+// Constructs the instance and runs onStart; parked deliveries go once it settles. Returns null
+// when the constructor failed (the failure was reported to supervision).
+function startActor(address, className, spawned, capsJson, waiter) {
+  const actor = new Actor(address, className, spawned, capsJson);
+  actors.set(address, actor);
+  return construct(actor, waiter) ? actor : null;
+}
+
+function makeState(actor) {
+  const generation = actor.generation;
+  return {
+    id: actor.address,
+    stop: () => {
+      if (actor.generation === generation && !actor.stopping) stopActor(actor, true);
+    },
+  };
+}
+
+function construct(actor, waiter) {
+  const cls = classes.get(actor.className);
+  actor.generation++;
+  actor.running = false;
+  let env;
+  try {
+    env = actorEnv(actor);
+  } catch (error) {
+    actorFailed(actor, error, "building its env failed");
+    if (waiter !== null) waiter.reject(new ActorError("invalid_argument", String(error && error.message)));
+    return false;
+  }
+  actor.env = env;
+  const state = makeState(actor);
+  actor.state = state;
+  epoch[0]++;
+  native.enterActor(actor);
+  delivering = actor;
+  let instance;
+  try {
+    instance = new cls(state, env);
+  } catch (error) {
+    delivering = null;
+    native.enterActor(undefined);
+    if (waiter !== null) waiter.reject(new ActorError("handler_error", `constructor of ${actor.className} threw: ${internal.describe(error)}`));
+    actorFailed(actor, error, "its constructor threw");
+    return false;
+  }
+  actor.instance = instance;
+  let started;
+  try {
+    started = typeof instance.onStart === "function" ? instance.onStart() : undefined;
+  } catch (error) {
+    delivering = null;
+    native.enterActor(undefined);
+    if (waiter !== null) waiter.reject(new ActorError("handler_error", `onStart of ${actor.className} threw: ${internal.describe(error)}`));
+    actorFailed(actor, error, "onStart threw");
+    return false;
+  }
+  delivering = null;
+  native.enterActor(undefined);
+  const generation = actor.generation;
+  const ready = () => {
+    if (actor.generation !== generation || actor.instance !== instance) return;
+    actor.running = true;
+    const parked = actor.parked;
+    actor.parked = null;
+    if (parked !== null) {
+      for (const delivery of parked) queue.push(delivery);
+      schedule();
+    }
+    if (waiter !== null) waiter.resolve();
+  };
+  if (isPromise(started)) {
+    then(started, ready, (error) => {
+      if (waiter !== null) waiter.reject(new ActorError("handler_error", `onStart of ${actor.className} rejected: ${internal.describe(error)}`));
+      if (actor.generation === generation) actorFailed(actor, error, "onStart rejected");
+    });
+  } else {
+    ready();
+  }
+  return true;
+}
+
+// Drops the running incarnation: callers of its started and queued deliveries get `code`; its
+// timers and stubs are revoked.
+function teardown(actor, code, message) {
+  const inflight = actor.inflight;
+  actor.inflight = null;
+  actor.instance = null;
+  actor.running = false;
+  actor.generation++;  // revokes its stubs; queued deliveries of the old generation fail when run
+  stats[1] -= actor.pending;
+  actor.pending = 0;
+  actor.pressured = false;
+  if (inflight !== null) for (const delivery of inflight) settle(delivery, false, { code, message });
+  const parked = actor.parked;
+  actor.parked = null;
+  if (parked !== null) for (const delivery of parked) settle(delivery, false, { code, message });
+  if (actor.timers !== null) {
+    for (const id of actor.timers) internal.clearTimeout(id);
+    actor.timers = null;
+  }
+}
+
+// The actor failed outside a handler's answer (constructor, onStart, a timer, an unhandled
+// rejection, a limit): supervision decides whether it comes back.
+function actorFailed(actor, error, what) {
+  if (actor.gone || actor.instance === null && actor.running === false && actor.stopping) return;
+  const reason = `${what}: ${internal.describe(error)}`;
+  native.log("error", `actor ${actor.address} crashed (${reason})`);
+  crash(actor, reason);
+}
+
+function crash(actor, reason) {
+  teardown(actor, "crashed", `actor ${actor.address} crashed: ${reason}`);
+  const delay = native.actorCrashed(actor.address, reason, true);
+  if (delay < 0) {
+    actor.gone = true;
+    actors.delete(actor.address);
+    failWaiters(actor, "crashed", `actor ${actor.address} crashed and is not restarted`);
+  }
+  // Otherwise the node calls internal.actorRestart after the backoff; messages park until then.
+}
+function failWaiters(actor, code, message) {
+  const waiters = actor.waiters;
+  actor.waiters = null;
+  if (waiters !== null) for (const delivery of waiters) settle(delivery, false, { code, message });
+}
+
+// Supervision brings an actor back after its backoff: the same record (messages parked on it
+// wait), or after a discarded isolate a new one with the spawn's capabilities.
+internal.actorRestart = (address, className, spawned, capsJson) => {
+  let actor = actors.get(address);
+  if (actor === undefined) {
+    actor = new Actor(address, className, spawned, capsJson);
+    actors.set(address, actor);
+  } else if (actor.gone) {
+    return false;
+  }
+  const ok = construct(actor, null);
+  if (ok && actor.waiters !== null) admitWaiters(actor);
+  return ok;
+};
+
+function stopActor(actor, self) {
+  actor.stopping = true;
+  const instance = actor.instance;
+  const finish = () => {
+    teardown(actor, "unavailable", `actor ${actor.address} stopped before answering`);
+    actor.stopping = false;
+    const delay = native.actorCrashed(actor.address, self ? "stopped itself" : "stopped", false);
+    if (delay < 0) {
+      actor.gone = true;
+      actors.delete(actor.address);
+      failWaiters(actor, "unavailable", `actor ${actor.address} stopped`);
+    }
+  };
+  if (instance === null || typeof instance.onStop !== "function") {
+    finish();
+    return NativePromise.resolve();
+  }
+  return new NativePromise((resolve) => {
+    const done = () => { finish(); resolve(); };
+    NativePromise.resolve().then(() => {
+      native.enterActor(actor);
+      let result;
+      try {
+        result = instance.onStop();
+      } catch (error) {
+        native.log("error", `actor ${actor.address}: onStop threw: ${internal.describe(error)}`);
+      } finally {
+        native.enterActor(undefined);
+      }
+      if (isPromise(result)) {
+        then(result, done, (error) => {
+          native.log("error", `actor ${actor.address}: onStop rejected: ${internal.describe(error)}`);
+          done();
+        });
+      } else {
+        done();
+      }
+    });
+  });
+}
+
+// Node shutdown: every live actor's onStop, within the drain timeout (counted as background work).
+internal.actorShutdown = () => {
+  const all = [...actors.values()].filter((actor) => !actor.gone);
+  if (all.length === 0) return;
+  native.backgroundWork(1);
+  const stops = all.map((actor) => then(stopActor(actor, false), undefined, () => {}));
+  then(NativePromise.all(stops), () => native.backgroundWork(-1), () => native.backgroundWork(-1));
+};
+
+// The node terminated JS (CPU or memory limit) and recovered the isolate: if an actor's
+// synchronous code was running, that actor crashed and nothing else was disturbed.
+internal.actorAborted = (reason) => {
+  const actor = delivering;
+  delivering = null;
+  scheduled = false;
+  if (actor === null) return false;
+  native.log("error", `actor ${actor.address} crashed: ${reason}`);
+  crash(actor, reason);
+  internal.rearmTimers();  // the timer loop may have been cut short
+  if (head < queue.length) schedule();
+  return true;
+};
+
+// The actor whose code is running now crashed outside any handler (an uncaught error in one of
+// its timers, a rejection nobody handled).
+internal.actorUncaught = (actor, error, what) => {
+  if (!(actor instanceof Actor) || actor.gone || actor.instance === null) return false;
+  actorFailed(actor, error, what);
+  return true;
+};
+// Timers started by an actor belong to it (cleared when it stops).
+internal.actorOwnsTimer = (id) => {
+  const actor = internal.currentActor();
+  if (!(actor instanceof Actor)) return null;
+  (actor.timers ||= new Set()).add(id);
+  return actor;
+};
+internal.actorTimerDone = (actor, id) => {
+  if (actor !== null && actor.timers !== null) actor.timers.delete(id);
+};
+internal.enterActor = (actor) => native.enterActor(actor === null ? undefined : actor);
+internal.setDelivering = (actor) => { delivering = actor; };
+
+internal.liveActors = () => actors.size;
