@@ -624,10 +624,8 @@ internal.actorPump = () => {
 
 function run(delivery) {
   const actor = delivery.actor;
-  if (delivery.done) {
-    finished(delivery);
-    return;
-  }
+  // A delivery runs even when its caller stopped waiting (a call that timed out): the message was
+  // accepted, and timeouts do not take messages back.
   if (delivery.generation !== actor.generation || actor.instance === null) {
     // Queued for an incarnation that crashed or stopped.
     settle(delivery, false, { code: "crashed", message: `actor ${actor.address} crashed before handling this message` });
