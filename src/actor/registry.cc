@@ -20,9 +20,9 @@ void Registry::Notify(ActorEventKind kind, std::string_view address, std::string
 std::optional<Registry::Refusal> Registry::Activate(const std::string& address, std::string_view cls, bool spawned,
                                                     std::shared_ptr<const NarrowedCapabilities> capabilities,
                                                     bool explicit_spawn) {
-  auto it = entries_.find(address);
-  if (it != entries_.end()) {
-    Entry& entry = it->second;
+  auto [it, inserted] = entries_.try_emplace(address);  // one lookup for the common, new case
+  Entry& entry = it->second;
+  if (!inserted) {
     if (entry.state == State::kLive || entry.state == State::kRestarting) {
       if (explicit_spawn) return Refusal{"invalid_argument", "actor " + address + " already exists"};
       return std::nullopt;  // already there: nothing to do
@@ -32,13 +32,11 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
                                     " crashed and its restart policy gave up; it can be activated again once its "
                                     "class's restartWindowMs has passed"};
     }
-    entries_.erase(it);
+    entry = Entry{};
   }
-  Entry entry;
   entry.cls = cls;
   entry.spawned = spawned;
   entry.capabilities = std::move(capabilities);
-  entries_.emplace(address, std::move(entry));
   metrics_.live.fetch_add(1, std::memory_order_relaxed);
   metrics_.spawned.fetch_add(1, std::memory_order_relaxed);
   Notify(ActorEventKind::kSpawned, address, cls);

@@ -60,11 +60,11 @@ void ActorLocate(Args& args) {
   args.Return(Located(args, *located));
 }
 
-// actorMint(class) -> [address, shard, bundle, class] of a fresh spawned name on this shard
-void ActorMint(Args& args) {
-  auto located = RealmOf(args).host().MintActor(args.Utf8(0));
-  if (!located) engine::ThrowError(located.error().message);
-  args.Return(Located(args, *located));
+// actorSpawnHere(class, capsJson) -> the address of a new actor on this shard | "!code:message"
+void ActorSpawnHere(Args& args) {
+  auto spawned = RealmOf(args).host().SpawnHere(args.Utf8(0), args.Utf8(1));
+  if (!spawned) return args.Return("!" + spawned.error().message);
+  args.Return(*spawned);
 }
 
 // actorActivate(address, class, spawned, capsJson, explicit) -> "" | "code:message"
@@ -164,7 +164,7 @@ void CurrentActor(Args& args) { args.Return(args.context()->GetContinuationPrese
 
 void AddActorNatives(engine::NativeObject& natives) {
   natives.Function<ActorLocate>("actorLocate")
-      .Function<ActorMint>("actorMint")
+      .Function<ActorSpawnHere>("actorSpawnHere")
       .Function<ActorActivate>("actorActivate")
       .Function<ActorNarrow>("actorNarrow")
       .Function<ActorCrashed>("actorCrashed")

@@ -100,7 +100,11 @@ class RealmHost {
   virtual Result<LocatedActor> LocateActor(std::string_view text) {
     return Fail("unavailable:actors are not available in this context");
   }
-  virtual Result<LocatedActor> MintActor(std::string_view cls) { return LocateActor(cls); }
+  // Mints a name for a new actor of `cls` on this shard and registers it: its address, or a
+  // "code:message" refusal.
+  virtual Result<std::string> SpawnHere(std::string_view cls, std::string_view capabilities_json) {
+    return Fail("unavailable:actors are not available in this context");
+  }
   virtual std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
                                     std::string_view capabilities_json, bool explicit_spawn) {
     return "unavailable:actors are not available in this context";

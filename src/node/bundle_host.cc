@@ -331,17 +331,20 @@ Result<api::LocatedActor> BundleHost::LocateActor(std::string_view text) {
                            actors_.resolver->Locate(*address).shard};
 }
 
-Result<api::LocatedActor> BundleHost::MintActor(std::string_view cls) {
-  if (!actors_.minter) return Fail("actors are not available in this context");
+Result<std::string> BundleHost::SpawnHere(std::string_view cls, std::string_view capabilities_json) {
+  if (!actors_.minter) return Fail("unavailable:actors are not available in this context");
   static thread_local std::mt19937_64 random{[] {
     uint64_t seed = 0;
     RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
     return seed;
   }()};
+  // A nonce that places the name on this shard; the MAC makes it unguessable.
   uint64_t nonce = actors_.resolver->PlaceNonce(random(), shard_.index());
-  std::string name = actors_.minter->Mint(bundle_.manifest.name, cls, nonce);
-  std::string address = bundle_.manifest.name + "/" + std::string(cls) + "/" + name;
-  return api::LocatedActor{std::move(address), bundle_.manifest.name, std::string(cls), shard_.index()};
+  std::string address = bundle_.manifest.name + "/" + std::string(cls) + "/" +
+                        actors_.minter->Mint(bundle_.manifest.name, cls, nonce);
+  std::string refusal = ActivateActor(address, cls, true, capabilities_json, true);
+  if (!refusal.empty()) return Fail(std::move(refusal));
+  return address;
 }
 
 std::string BundleHost::ActivateActor(const std::string& address, std::string_view cls, bool spawned,
@@ -350,7 +353,8 @@ std::string BundleHost::ActivateActor(const std::string& address, std::string_vi
   if (std::ranges::find(module_info_.classes, cls) == module_info_.classes.end()) {
     return "not_found:bundle " + bundle_.manifest.name + " exports no actor class " + std::string(cls);
   }
-  const actor::Registry::Entry* entry = actors_.registry->Find(address);
+  // A spawn registers a fresh name: no lookup needed before Activate's own.
+  const actor::Registry::Entry* entry = explicit_spawn ? nullptr : actors_.registry->Find(address);
   if (spawned && !explicit_spawn) {
     if (!entry) return "not_found:no actor " + address + " (a spawned actor exists from spawn() until it stops)";
     if (entry->state == actor::Registry::State::kFailed) {

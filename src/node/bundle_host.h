@@ -82,7 +82,7 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   void BackgroundWork(int delta) override { background_work_ += delta; }
   int ShardIndex() const override;
   Result<api::LocatedActor> LocateActor(std::string_view text) override;
-  Result<api::LocatedActor> MintActor(std::string_view cls) override;
+  Result<std::string> SpawnHere(std::string_view cls, std::string_view capabilities_json) override;
   std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
                             std::string_view capabilities_json, bool explicit_spawn) override;
   Result<std::string> NarrowCapabilities(std::string_view requested_json) override;

@@ -163,6 +163,7 @@ function settleList(list) {
 internal.runTimers = () => {
   armedDeadline = Infinity;
   const now = native.now();
+  internal.touchClock();
   const seqLimit = nextSeq;  // timers added while running wait for the next turn of the loop
   while (heap.length > 0) {
     const list = heap[0];

@@ -147,6 +147,7 @@ function actorRouteFailed(id, error) {
 }
 
 internal.dispatchFetch = (id, method, url, headers, body, actor) => {
+  internal.touchClock();
   if (actor !== undefined) {
     const request = internal.newIncomingRequest(method, url, headers, body === true ? internal.nativeStream(id) : body);
     dispatchToActor(id, actor, request);

@@ -185,7 +185,7 @@ class Actor {
     this.gone = false;         // removed from `actors` (stopped or failed for good)
     this.parked = null;        // deliveries that arrived before it was running
     this.pending = 0;          // accepted and not finished: its mailbox occupancy
-    this.inflight = null;      // deliveries started and not settled (failed with `crashed` on a crash)
+    this.inflight = null;      // first of the deliveries started and not finished (they get `crashed` on a crash)
     this.waiters = null;       // senders waiting for room in a full mailbox
     this.timers = null;        // ids of its timers, cleared when it stops
     this.pressured = false;
@@ -367,19 +367,28 @@ class ActorsBinding {
         if (narrowed.startsWith("!")) throw new ActorError("invalid_argument", `spawn(): ${narrowed.slice(1)}`);
         capsJson = narrowed;
       }
-      let located;
+      const owner = internal.currentActor();
       if (name === undefined || name === null) {
-        located = native.actorMint(className);
-      } else {
+        // A minted name on this shard: registered and constructed right here.
+        const address = native.actorSpawnHere(className, capsJson);
+        if (address.startsWith("!")) {
+          const [code, message] = splitRefusal(address.slice(1));
+          throw new ActorError(code, message);
+        }
+        const stub = new ActorStub(address, thisShard, owner);
+        const outcome = startActor(address, className, true, capsJson);
+        return outcome === null ? NativePromise.resolve(stub) : then(settled(outcome), () => stub);
+      }
+      let located;
+      {
         if (typeof name !== "string" || name.startsWith("~")) {
           throw new ActorError("invalid_argument", "spawn(): the name must be a string not starting with '~' (those are minted)");
         }
         located = locate(`${className}/${name}`);
       }
-      const owner = internal.currentActor();
       const spec = { className, capsJson };
       if (located[1] === thisShard) {
-        return then(activate(located[0], className, located[0].includes("/~"), capsJson, true),
+        return then(activate(located[0], className, false, capsJson, true),
           () => new ActorStub(located[0], located[1], owner));
       }
       return then(postRemote(located[1], KIND_SPAWN, located[0], spec, owner === null ? null : owner.address, limits.callTimeoutMs),
@@ -409,6 +418,9 @@ class Delivery {
     this.callId = callId;     // remote caller: its id and shard
     this.origin = origin;
     this.done = false;
+    this.prev = null;         // links among the actor's running deliveries
+    this.next = null;
+    this.linked = false;
   }
 }
 
@@ -439,8 +451,13 @@ function settle(delivery, ok, value) {
 // Finishes a started delivery: the actor's mailbox gets its slot back.
 function finished(delivery) {
   const actor = delivery.actor;
-  if (actor.inflight !== null) actor.inflight.delete(delivery);
   if (delivery.generation === actor.generation) {
+    if (delivery.linked) {
+      delivery.linked = false;
+      if (delivery.prev !== null) delivery.prev.next = delivery.next;
+      else actor.inflight = delivery.next;
+      if (delivery.next !== null) delivery.next.prev = delivery.prev;
+    }
     actor.pending--;
     stats[1]--;
     if (actor.waiters !== null && actor.waiters.length > 0) admitWaiters(actor);
@@ -518,8 +535,12 @@ function notifyBackpressure(actor) {
 // Call timeouts: deadlines rounded up to 16 ms buckets, one system timer for the earliest.
 const wheel = new Map();
 let wheelArmed = Infinity;
+// The clock of deadlines is read once per entry into the actor layer (a pump batch, an envelope,
+// a request), not per call: a deadline is late by at most the current event's own run time.
+let loopNow = native.now();
+internal.touchClock = () => { loopNow = native.now(); };
 function addDeadline(delivery, timeoutMs) {
-  const due = Math.ceil((native.now() + timeoutMs) / 16) * 16;
+  const due = Math.ceil((loopNow + timeoutMs) / 16) * 16;
   let list = wheel.get(due);
   if (list === undefined) {
     list = [];
@@ -586,11 +607,12 @@ function route(address, delivery) {
       settle(delivery, false, { code, message });
       return;
     }
-    actor = startActor(address, className, spawned, "", null);
-    if (actor === null) {
-      settle(delivery, false, { code: "crashed", message: `actor ${address} failed to start` });
+    const outcome = startActor(address, className, spawned, "");
+    if (outcome instanceof ActorError) {
+      settle(delivery, false, { code: "crashed", message: `actor ${address} failed to start: ${outcome.message}` });
       return;
     }
+    actor = actors.get(address);
   }
   delivery.actor = actor;
   accept(actor, delivery);
@@ -603,6 +625,7 @@ function splitRefusal(text) {
 // Runs a batch of deliveries; true if more are queued (the node calls again after a microtask
 // checkpoint, or in a later turn of the loop).
 internal.actorPump = () => {
+  loopNow = native.now();
   let budget = 256;
   while (head < queue.length && budget-- > 0) {
     const delivery = queue[head];
@@ -634,7 +657,12 @@ function run(delivery) {
   const instance = actor.instance;
   const kind = delivery.kind;
   let result;
-  (actor.inflight ||= new Set()).add(delivery);
+  // Linked among the actor's running deliveries (a list, not a Set: no hashing per message).
+  const first = actor.inflight;
+  delivery.next = first;
+  if (first !== null) first.prev = delivery;
+  actor.inflight = delivery;
+  delivery.linked = true;
   epoch[0]++;
   stats[0]++;
   native.enterActor(actor);
@@ -725,6 +753,7 @@ function postRemote(shard, kind, address, message, sender, timeoutMs) {
 // From the node: a message from another shard (kind 0-3), or the answer to one of ours (4 ok,
 // 5 error descriptor).
 internal.actorEnvelope = (kind, address, sender, callId, origin, value) => {
+  loopNow = native.now();
   if (kind >= 4) {
     const record = outstanding.get(callId);
     if (record === undefined || record.done) return;
@@ -752,44 +781,52 @@ function actorEnv(actor) {
   return internal.buildEnv(actor.caps);
 }
 
-// Activates `address` here (spawn, or a remote spawn); resolves once it runs.
+// Activates `address` here (spawn, or a remote spawn); the promise resolves once it runs.
 function activate(address, className, spawned, capsJson, explicit) {
-  return new NativePromise((resolve, reject) => {
-    if (actors.has(address)) {
-      if (explicit) reject(new ActorError("invalid_argument", `actor ${address} already exists`));
-      else resolve();
-      return;
-    }
-    const refusal = native.actorActivate(address, className, spawned, capsJson, explicit);
-    if (refusal !== "") {
-      const [code, message] = splitRefusal(refusal);
-      reject(new ActorError(code, message));
-      return;
-    }
-    const actor = startActor(address, className, spawned, capsJson, { resolve, reject });
-    if (actor === null) reject(new ActorError("crashed", `actor ${address} failed to start`));
-  });
+  if (actors.has(address)) {
+    return explicit ? NativePromise.reject(new ActorError("invalid_argument", `actor ${address} already exists`))
+      : NativePromise.resolve();
+  }
+  const refusal = native.actorActivate(address, className, spawned, capsJson, explicit);
+  if (refusal !== "") {
+    const [code, message] = splitRefusal(refusal);
+    return NativePromise.reject(new ActorError(code, message));
+  }
+  return settled(startActor(address, className, spawned, capsJson));
+}
+function settled(outcome) {
+  if (outcome === null) return NativePromise.resolve();
+  if (outcome instanceof ActorError) return NativePromise.reject(outcome);
+  return outcome;
 }
 
-// Constructs the instance and runs onStart; parked deliveries go once it settles. Returns null
-// when the constructor failed (the failure was reported to supervision).
-function startActor(address, className, spawned, capsJson, waiter) {
+// Creates the record and constructs the instance: null when it runs, a promise while its onStart
+// is pending, or the ActorError of a constructor/onStart that failed (reported to supervision).
+function startActor(address, className, spawned, capsJson) {
   const actor = new Actor(address, className, spawned, capsJson);
   actors.set(address, actor);
-  return construct(actor, waiter) ? actor : null;
+  return construct(actor);
 }
 
-function makeState(actor) {
-  const generation = actor.generation;
-  return {
-    id: actor.address,
-    stop: () => {
-      if (actor.generation === generation && !actor.stopping) stopActor(actor, true);
-    },
-  };
+// The `state` an actor's constructor gets.
+class ActorState {
+  #actor;
+  #generation;
+  constructor(actor) {
+    this.#actor = actor;
+    this.#generation = actor.generation;
+  }
+  get id() { return this.#actor.address; }
+  // Stops this actor once the current event is done: onStop runs, then it is gone (or, with the
+  // class's restart policy "always", restarted).
+  stop() {
+    const actor = this.#actor;
+    if (actor.generation === this.#generation && !actor.stopping) stopActor(actor, true);
+  }
 }
+internal.brand(ActorState);
 
-function construct(actor, waiter) {
+function construct(actor) {
   const cls = classes.get(actor.className);
   actor.generation++;
   actor.running = false;
@@ -798,59 +835,56 @@ function construct(actor, waiter) {
     env = actorEnv(actor);
   } catch (error) {
     actorFailed(actor, error, "building its env failed");
-    if (waiter !== null) waiter.reject(new ActorError("invalid_argument", String(error && error.message)));
-    return false;
+    return new ActorError("invalid_argument", String(error && error.message));
   }
   actor.env = env;
-  const state = makeState(actor);
+  const state = new ActorState(actor);
   actor.state = state;
   epoch[0]++;
   native.enterActor(actor);
   delivering = actor;
-  let instance;
+  let instance, started;
   try {
     instance = new cls(state, env);
   } catch (error) {
     delivering = null;
     native.enterActor(undefined);
-    if (waiter !== null) waiter.reject(new ActorError("handler_error", `constructor of ${actor.className} threw: ${internal.describe(error)}`));
     actorFailed(actor, error, "its constructor threw");
-    return false;
+    return new ActorError("handler_error", `constructor of ${actor.className} threw: ${internal.describe(error)}`);
   }
   actor.instance = instance;
-  let started;
   try {
-    started = typeof instance.onStart === "function" ? instance.onStart() : undefined;
+    if (typeof instance.onStart === "function") started = instance.onStart();
   } catch (error) {
     delivering = null;
     native.enterActor(undefined);
-    if (waiter !== null) waiter.reject(new ActorError("handler_error", `onStart of ${actor.className} threw: ${internal.describe(error)}`));
     actorFailed(actor, error, "onStart threw");
-    return false;
+    return new ActorError("handler_error", `onStart of ${actor.className} threw: ${internal.describe(error)}`);
   }
   delivering = null;
   native.enterActor(undefined);
-  const generation = actor.generation;
-  const ready = () => {
-    if (actor.generation !== generation || actor.instance !== instance) return;
-    actor.running = true;
-    const parked = actor.parked;
-    actor.parked = null;
-    if (parked !== null) {
-      for (const delivery of parked) queue.push(delivery);
-      schedule();
-    }
-    if (waiter !== null) waiter.resolve();
-  };
-  if (isPromise(started)) {
-    then(started, ready, (error) => {
-      if (waiter !== null) waiter.reject(new ActorError("handler_error", `onStart of ${actor.className} rejected: ${internal.describe(error)}`));
-      if (actor.generation === generation) actorFailed(actor, error, "onStart rejected");
-    });
-  } else {
-    ready();
+  if (!isPromise(started)) {
+    ready(actor);
+    return null;
   }
-  return true;
+  const generation = actor.generation;
+  return then(started, () => {
+    if (actor.generation === generation && actor.instance === instance) ready(actor);
+  }, (error) => {
+    if (actor.generation === generation) actorFailed(actor, error, "onStart rejected");
+    throw new ActorError("handler_error", `onStart of ${actor.className} rejected: ${internal.describe(error)}`);
+  });
+}
+
+// Constructed and started: messages that waited for it go to the run queue.
+function ready(actor) {
+  actor.running = true;
+  const parked = actor.parked;
+  actor.parked = null;
+  if (parked !== null) {
+    for (const delivery of parked) queue.push(delivery);
+    schedule();
+  }
 }
 
 // Drops the running incarnation: callers of its started and queued deliveries get `code`; its
@@ -864,7 +898,10 @@ function teardown(actor, code, message) {
   stats[1] -= actor.pending;
   actor.pending = 0;
   actor.pressured = false;
-  if (inflight !== null) for (const delivery of inflight) settle(delivery, false, { code, message });
+  for (let delivery = inflight; delivery !== null; delivery = delivery.next) {
+    delivery.linked = false;
+    settle(delivery, false, { code, message });
+  }
   const parked = actor.parked;
   actor.parked = null;
   if (parked !== null) for (const delivery of parked) settle(delivery, false, { code, message });
@@ -909,7 +946,7 @@ internal.actorRestart = (address, className, spawned, capsJson) => {
   } else if (actor.gone) {
     return false;
   }
-  const ok = construct(actor, null);
+  const ok = !(construct(actor) instanceof ActorError);
   if (ok && actor.waiters !== null) admitWaiters(actor);
   return ok;
 };
