@@ -471,14 +471,27 @@ void BundleHost::PostActorEnvelope(int shard, api::ActorEnvelope envelope) {
   actors_.post(shard, std::move(envelope));
 }
 
-void BundleHost::ReceiveEnvelope(api::ActorEnvelope envelope) {
-  bool request = envelope.kind < api::ActorEnvelope::kReplyOk;
+void BundleHost::ReceiveEnvelopes(std::span<const api::ActorEnvelope> envelopes) {
   if (dead_) {
-    if (request) ReplyUnavailable(envelope.origin, envelope.call_id, "unavailable", "the actor's isolate is restarting");
+    for (const api::ActorEnvelope& envelope : envelopes) {
+      if (envelope.kind < api::ActorEnvelope::kReplyOk) {
+        ReplyUnavailable(envelope.origin, envelope.call_id, "unavailable", "the actor's isolate is restarting");
+      }
+    }
     return;
   }
-  if (request) remote_calls_.insert({envelope.origin, envelope.call_id});
-  RunEvent([&] { realm_->DeliverActorEnvelope(envelope); });
+  for (const api::ActorEnvelope& envelope : envelopes) {
+    if (envelope.kind < api::ActorEnvelope::kReplyOk) remote_calls_.insert({envelope.origin, envelope.call_id});
+  }
+  // Delivering only queues messages and settles callers' promises; handlers run in the pump, and
+  // continuations in the checkpoint, each bumping the event epoch as they go.
+  RunEvent([&] {
+    for (const api::ActorEnvelope& envelope : envelopes) {
+      v8::HandleScope scope(isolate_->get());
+      realm_->DeliverActorEnvelope(envelope);
+      if (isolate_->terminated()) return;
+    }
+  });
 }
 
 void BundleHost::OnFetchResponse(uint64_t request_id, Result<api::HttpResponse> response) {

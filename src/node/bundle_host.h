@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <span>
 #include <unordered_set>
 
 #include "actor/ids.h"
@@ -58,8 +59,8 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   // goes out through `exchange`.
   void DispatchFetch(net::IncomingRequest request, std::shared_ptr<net::Exchange> exchange,
                      std::string_view actor = {});
-  // A message from another shard, for an actor here or answering one of ours.
-  void ReceiveEnvelope(api::ActorEnvelope envelope);
+  // Messages from other shards, for actors here or answering ours; one event for the batch.
+  void ReceiveEnvelopes(std::span<const api::ActorEnvelope> envelopes);
   // Supervision: bring `address` (owned by this shard) back to life.
   void RestartActor(const std::string& address);
   // Node shutdown: run the live actors' onStop hooks (tracked as background work).

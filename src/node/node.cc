@@ -1,6 +1,7 @@
 #include "node/node.h"
 
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "engine/engine.h"
@@ -19,6 +20,11 @@ struct Node::ShardState {
   Shard shard;
   actor::Registry registry;   // the actors this shard owns; outlives its hosts
   alignas(8) double actor_stats[2] = {0, 0};
+  // Envelopes from other shards, delivered in batches: a sender appends, and only the append that
+  // finds the inbox empty posts a drain, so a busy pair of shards pays one wake-up per batch.
+  std::mutex inbox_mutex;
+  std::vector<api::ActorEnvelope> inbox;
+  std::vector<api::ActorEnvelope> draining;  // the shard thread's, reused between batches
   std::unique_ptr<BundleHost> host;
   std::unique_ptr<net::HttpListener> listener;
   std::chrono::steady_clock::time_point next_restart{};
@@ -205,21 +211,34 @@ std::string Node::ActorRoute(std::string_view url) const {
 void Node::PostEnvelope(int shard, api::ActorEnvelope envelope) {
   if (tearing_down_.load(std::memory_order_acquire) || shard < 0 || shard >= static_cast<int>(shards_.size())) return;
   ShardState* state = shards_[static_cast<size_t>(shard)].get();
-  state->shard.Post([this, state, envelope = std::move(envelope)]() mutable { DeliverEnvelope(*state, std::move(envelope)); });
+  bool first;
+  {
+    std::lock_guard lock(state->inbox_mutex);
+    first = state->inbox.empty();
+    state->inbox.push_back(std::move(envelope));
+  }
+  if (first) state->shard.Post([this, state] { DrainInbox(*state); });
 }
 
-void Node::DeliverEnvelope(ShardState& state, api::ActorEnvelope envelope) {
-  if (tearing_down_.load(std::memory_order_acquire)) return;
+void Node::DrainInbox(ShardState& state) {
+  state.draining.clear();
+  {
+    std::lock_guard lock(state.inbox_mutex);
+    state.draining.swap(state.inbox);
+  }
+  if (state.draining.empty() || tearing_down_.load(std::memory_order_acquire)) return;
   BundleHost* host = EnsureHost(state);
-  if (host) return host->ReceiveEnvelope(std::move(envelope));
-  if (envelope.kind >= api::ActorEnvelope::kReplyOk) return;
-  api::ActorEnvelope reply;
-  reply.kind = api::ActorEnvelope::kReplyError;
-  reply.call_id = envelope.call_id;
-  reply.origin = state.shard.index();
-  reply.error_code = "unavailable";
-  reply.error_message = "the bundle is restarting on the shard that owns " + envelope.address + "; try again";
-  PostEnvelope(envelope.origin, std::move(reply));
+  if (host) return host->ReceiveEnvelopes(state.draining);
+  for (const api::ActorEnvelope& envelope : state.draining) {
+    if (envelope.kind >= api::ActorEnvelope::kReplyOk) continue;
+    api::ActorEnvelope reply;
+    reply.kind = api::ActorEnvelope::kReplyError;
+    reply.call_id = envelope.call_id;
+    reply.origin = state.shard.index();
+    reply.error_code = "unavailable";
+    reply.error_message = "the bundle is restarting on the shard that owns " + envelope.address + "; try again";
+    PostEnvelope(envelope.origin, std::move(reply));
+  }
 }
 
 void Node::ScheduleRestart(ShardState& state, std::string address, std::chrono::milliseconds delay) {

@@ -67,7 +67,7 @@ class Node final : private actor::ActorObserver {
   static std::function<void()> DiscardWhenDead(ShardState* state);
   // Actors: delivery to another shard, restarts after a backoff, lifecycle logs.
   void PostEnvelope(int shard, api::ActorEnvelope envelope);
-  void DeliverEnvelope(ShardState& state, api::ActorEnvelope envelope);
+  void DrainInbox(ShardState& state);
   void ScheduleRestart(ShardState& state, std::string address, std::chrono::milliseconds delay);
   void OnActorEvent(int shard, actor::ActorEventKind kind, std::string_view address, std::string_view detail) override;
   // "/actors/<Class>/<name>/..." for a class whose manifest entry has "http": true -> "Class/name".
