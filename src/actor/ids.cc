@@ -1,12 +1,11 @@
 #include "actor/ids.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace mar::actor {
 
@@ -15,20 +14,77 @@ namespace {
 constexpr size_t kMacBytes = 12;  // 96 bits: forging one takes 2^96 tries on average
 constexpr size_t kNameLength = 1 + 16 + 2 * kMacBytes;
 
-std::array<uint8_t, kMacBytes> Mac(const std::array<uint8_t, 32>& secret, std::string_view bundle,
+uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+uint64_t Load64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+// SipHash-2-4 with 128-bit output (Aumasson & Bernstein), over `message`, keyed by `key`.
+std::array<uint8_t, 16> SipHash128(const std::array<uint8_t, 16>& key, std::string_view message) {
+  uint64_t k0 = Load64(key.data()), k1 = Load64(key.data() + 8);
+  uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;
+  uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
+  v1 ^= 0xee;
+  auto round = [&] {
+    v0 += v1; v1 = Rotl(v1, 13); v1 ^= v0; v0 = Rotl(v0, 32);
+    v2 += v3; v3 = Rotl(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = Rotl(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = Rotl(v1, 17); v1 ^= v2; v2 = Rotl(v2, 32);
+  };
+  const auto* data = reinterpret_cast<const uint8_t*>(message.data());
+  size_t length = message.size();
+  size_t whole = length - length % 8;
+  for (size_t i = 0; i < whole; i += 8) {
+    uint64_t m = Load64(data + i);
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+  uint64_t last = uint64_t{length & 0xff} << 56;
+  for (size_t i = 0; i < length % 8; ++i) last |= uint64_t{data[whole + i]} << (8 * i);
+  v3 ^= last;
+  round();
+  round();
+  v0 ^= last;
+  v2 ^= 0xee;
+  for (int i = 0; i < 4; ++i) round();
+  uint64_t first_half = v0 ^ v1 ^ v2 ^ v3;
+  v1 ^= 0xdd;
+  for (int i = 0; i < 4; ++i) round();
+  uint64_t second_half = v0 ^ v1 ^ v2 ^ v3;
+  std::array<uint8_t, 16> out{};
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<uint8_t>(first_half >> (8 * i));
+    out[8 + i] = static_cast<uint8_t>(second_half >> (8 * i));
+  }
+  return out;
+}
+
+namespace {
+
+std::array<uint8_t, kMacBytes> Mac(const std::array<uint8_t, 16>& secret, std::string_view bundle,
                                    std::string_view cls, uint64_t nonce) {
   // bundle and class cannot contain '/', so the joined message is unambiguous.
-  std::string message;
-  message.reserve(bundle.size() + cls.size() + 10);
-  message.append(bundle).push_back('/');
-  message.append(cls).push_back('/');
-  for (int i = 0; i < 8; ++i) message.push_back(static_cast<char>(nonce >> (8 * i)));
-  uint8_t digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const uint8_t*>(message.data()),
-       message.size(), digest, &length);
+  char message[64 + 1 + 128 + 1 + 8];
+  size_t length = 0;
+  auto append = [&](std::string_view part) {
+    std::memcpy(message + length, part.data(), part.size());
+    length += part.size();
+  };
+  append(bundle.substr(0, 64));
+  append("/");
+  append(cls.substr(0, 128));
+  append("/");
+  for (int i = 0; i < 8; ++i) message[length++] = static_cast<char>(nonce >> (8 * i));
+  auto digest = SipHash128(secret, std::string_view(message, length));
   std::array<uint8_t, kMacBytes> mac{};
-  std::copy_n(digest, kMacBytes, mac.begin());
+  std::copy_n(digest.begin(), kMacBytes, mac.begin());
   return mac;
 }
 

@@ -258,6 +258,8 @@ void Node::ScheduleRestart(ShardState& state, std::string address, std::chrono::
 }
 
 void Node::OnActorEvent(int shard, actor::ActorEventKind kind, std::string_view address, std::string_view detail) {
+  bool routine = kind == actor::ActorEventKind::kSpawned || kind == actor::ActorEventKind::kStopped;
+  if (routine && !logger_->Enabled(obs::Level::kDebug)) return;
   std::string source = "actor:" + std::string(address);
   std::string text = std::string(actor::ActorEventName(kind)) + " on shard " + std::to_string(shard);
   if (!detail.empty()) text += ": " + std::string(detail);

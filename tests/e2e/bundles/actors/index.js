@@ -29,6 +29,13 @@ async function farActor(env, cls, prefix) {
   throw new Error(`no ${cls} on another shard among 64 names`);
 }
 
+// The same class spawned on this shard, and (unless ?far=0) a named one on another.
+async function nearAndFar(env, url, cls, prefix) {
+  const pairs = [["near", await env.ACTORS.spawn(cls)]];
+  if (url.searchParams.get("far") !== "0") pairs.push(["far", await farActor(env, cls, prefix)]);
+  return pairs;
+}
+
 export class Counter {
   constructor(state) {
     this.id = state.id;
@@ -231,20 +238,19 @@ const routes = {
   },
 
   // A handler that never answers: call() with timeoutMs 200 rejects with `timeout`.
-  "/timeout": async (request, env) => {
-    const near = await env.ACTORS.spawn("Hang");
-    const far = await farActor(env, "Hang", "timeout");
-    return {
-      near: await outcome(() => near.call("answer me", { timeoutMs: 200 })),
-      far: await outcome(() => far.call("answer me", { timeoutMs: 200 })),
-      badTimeout: await outcome(() => near.call("x", { timeoutMs: -1 })),
-    };
+  "/timeout": async (request, env, url) => {
+    const result = {};
+    for (const [where, hang] of await nearAndFar(env, url, "Hang", "timeout")) {
+      result[where] = await outcome(() => hang.call("answer me", { timeoutMs: 200 }));
+    }
+    result.badTimeout = await outcome(() => env.ACTORS.get("Hang/bad-timeout").call("x", { timeoutMs: -1 }));
+    return result;
   },
 
   // Errors thrown by a handler reach the caller with their name and message; the actor lives on.
-  "/handler-error": async (request, env) => {
+  "/handler-error": async (request, env, url) => {
     const result = {};
-    for (const [where, stub] of [["near", await env.ACTORS.spawn("Thrower")], ["far", await farActor(env, "Thrower", "he")]]) {
+    for (const [where, stub] of await nearAndFar(env, url, "Thrower", "handler-error")) {
       result[where] = [
         await outcome(() => stub.call("count")),
         await outcome(() => stub.call("throw")),

@@ -1,0 +1,155 @@
+// Unit tests of the actor layer's pure parts: addresses, spawned ids, placement, restart decisions.
+#include <gtest/gtest.h>
+
+#include "actor/address.h"
+#include "actor/ids.h"
+#include "actor/registry.h"
+#include "actor/resolver.h"
+#include "actor/supervision.h"
+
+namespace mar::actor {
+namespace {
+
+TEST(Address, ParsesRelativeAndAbsoluteForms) {
+  auto relative = ParseAddress("Cart/alice", "shop");
+  ASSERT_TRUE(relative);
+  EXPECT_EQ(relative->ToString(), "shop/Cart/alice");
+  auto absolute = ParseAddress("inventory/Stock/42", "shop");
+  ASSERT_TRUE(absolute);
+  EXPECT_EQ(absolute->bundle, "inventory");
+  EXPECT_EQ(absolute->cls, "Stock");
+  EXPECT_EQ(absolute->name, "42");
+}
+
+TEST(Address, RefusesMalformedAddressesWithTheReason) {
+  auto expect_error = [](std::string_view text, std::string_view fragment) {
+    auto parsed = ParseAddress(text, "shop");
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_NE(parsed.error().message.find(fragment), std::string::npos) << parsed.error().message;
+  };
+  expect_error("Cart", "no '/'");
+  expect_error("Cart/", "empty");
+  expect_error("1Cart/x", "not a class name");
+  expect_error("Bad Bundle/Cart/x", "not a bundle name");
+  expect_error("shop/Cart/a/b", "cannot contain '/'");
+  expect_error("Cart/a\nb", "control characters");
+  expect_error("Cart/" + std::string(kMaxNameBytes + 1, 'x'), "the limit is 256");
+}
+
+TEST(SipHash, MatchesTheReferenceVectors) {
+  // Key 00..0f; the empty message is the reference implementation's first vector, the 15-byte one
+  // was computed with OpenSSL (`openssl mac -macopt hexkey:00..0f -macopt size:16 SIPHASH`).
+  std::array<uint8_t, 16> key{};
+  for (int i = 0; i < 16; ++i) key[i] = static_cast<uint8_t>(i);
+  auto empty = SipHash128(key, "");
+  const uint8_t expected_empty[16] = {0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
+                                      0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93};
+  EXPECT_TRUE(std::equal(empty.begin(), empty.end(), expected_empty));
+  std::string fifteen;
+  for (int i = 0; i < 15; ++i) fifteen.push_back(static_cast<char>(i));
+  auto longer = SipHash128(key, fifteen);
+  const uint8_t expected_fifteen[16] = {0x54, 0x93, 0xe9, 0x99, 0x33, 0xb0, 0xa8, 0x11,
+                                        0x7e, 0x08, 0xec, 0x0f, 0x97, 0xcf, 0xc3, 0xd9};
+  EXPECT_TRUE(std::equal(longer.begin(), longer.end(), expected_fifteen));
+}
+
+TEST(IdMinter, MintedNamesVerifyAndForgeriesDoNot) {
+  IdMinter minter;
+  std::string name = minter.Mint("shop", "Cart", 0x0123456789abcdefull);
+  EXPECT_EQ(name.size(), 41u);
+  EXPECT_EQ(name.substr(0, 17), "~0123456789abcdef");
+  EXPECT_TRUE(minter.Verify("shop", "Cart", name));
+  EXPECT_FALSE(minter.Verify("shop", "Other", name));  // the MAC covers the class
+  EXPECT_FALSE(minter.Verify("other", "Cart", name));  // and the bundle
+  std::string tampered = name;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(minter.Verify("shop", "Cart", tampered));
+  EXPECT_FALSE(minter.Verify("shop", "Cart", "~0123"));
+  IdMinter other;  // another node secret
+  EXPECT_FALSE(other.Verify("shop", "Cart", name));
+  EXPECT_EQ(IdMinter::NonceOf(name), 0x0123456789abcdefull);
+}
+
+TEST(LocalResolver, PlacesByHashAndSpawnedNamesOnTheirShard) {
+  LocalResolver resolver(4);
+  Address a{"shop", "Cart", "alice"};
+  EXPECT_EQ(resolver.Locate(a), resolver.Locate(a));  // stable
+  int seen[4] = {};
+  for (int i = 0; i < 400; ++i) ++seen[resolver.Locate({"shop", "Cart", "n" + std::to_string(i)}).shard];
+  for (int count : seen) EXPECT_GT(count, 50);  // spread over every shard
+  IdMinter minter;
+  for (int shard = 0; shard < 4; ++shard) {
+    uint64_t nonce = resolver.PlaceNonce(0xfffffffffffffff0ull + shard, shard);
+    Address spawned{"shop", "Cart", minter.Mint("shop", "Cart", nonce)};
+    EXPECT_EQ(resolver.Locate(spawned).shard, shard);
+  }
+}
+
+caps::ActorClassConfig Config(caps::RestartPolicy policy, uint32_t max_restarts = 3) {
+  caps::ActorClassConfig config;
+  config.restart = policy;
+  config.max_restarts = max_restarts;
+  config.restart_window_ms = 1000;
+  config.backoff_ms = 100;
+  config.max_backoff_ms = 250;
+  return config;
+}
+
+TEST(RestartHistory, BacksOffThenGivesUpWithinTheWindow) {
+  RestartHistory history;
+  auto config = Config(caps::RestartPolicy::kOnFailure);
+  auto t0 = Clock::now();
+  auto first = history.Next(t0, config, true);
+  EXPECT_TRUE(first.restart);
+  EXPECT_EQ(first.delay.count(), 100);
+  EXPECT_EQ(history.Next(t0 + std::chrono::milliseconds(10), config, true).delay.count(), 200);
+  EXPECT_EQ(history.Next(t0 + std::chrono::milliseconds(20), config, true).delay.count(), 250);  // capped
+  auto fourth = history.Next(t0 + std::chrono::milliseconds(30), config, true);
+  EXPECT_FALSE(fourth.restart);
+  EXPECT_TRUE(fourth.gave_up);
+  // Once the window has passed, the budget is back.
+  auto later = history.Next(t0 + std::chrono::milliseconds(1100), config, true);
+  EXPECT_TRUE(later.restart);
+  EXPECT_EQ(later.delay.count(), 100);
+}
+
+TEST(RestartHistory, PoliciesDecideWhatIsRestarted) {
+  RestartHistory history;
+  auto now = Clock::now();
+  EXPECT_FALSE(history.Next(now, Config(caps::RestartPolicy::kNever), true).restart);
+  EXPECT_FALSE(history.Next(now, Config(caps::RestartPolicy::kOnFailure), false).restart);  // stopped itself
+  EXPECT_TRUE(history.Next(now, Config(caps::RestartPolicy::kAlways), false).restart);
+  EXPECT_FALSE(history.Next(now, Config(caps::RestartPolicy::kOnFailure, 0), true).restart);
+}
+
+TEST(Registry, TracksLifecycleAndRefusesAFailedAddressForItsWindow) {
+  Registry registry(0, nullptr);
+  EXPECT_FALSE(registry.Activate("shop/Cart/a", "Cart", false, nullptr, false));
+  EXPECT_FALSE(registry.Activate("shop/Cart/a", "Cart", false, nullptr, false));  // already live: fine
+  auto twice = registry.Activate("shop/Cart/a", "Cart", false, nullptr, true);
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->code, "invalid_argument");
+  EXPECT_EQ(registry.metrics().live.load(), 1);
+
+  auto decision = registry.Crash("shop/Cart/a", "boom", Config(caps::RestartPolicy::kNever));
+  EXPECT_FALSE(decision.restart);
+  EXPECT_EQ(registry.metrics().live.load(), 0);
+  EXPECT_EQ(registry.metrics().crashed.load(), 1u);
+  auto refused = registry.Activate("shop/Cart/a", "Cart", false, nullptr, false);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, "crashed");
+
+  EXPECT_FALSE(registry.Activate("shop/Cart/b", "Cart", false, nullptr, false));
+  auto restart = registry.Crash("shop/Cart/b", "boom", Config(caps::RestartPolicy::kOnFailure));
+  EXPECT_TRUE(restart.restart);
+  EXPECT_EQ(registry.Find("shop/Cart/b")->state, Registry::State::kRestarting);
+  registry.Restarted("shop/Cart/b");
+  EXPECT_EQ(registry.Find("shop/Cart/b")->state, Registry::State::kLive);
+  EXPECT_EQ(registry.metrics().restarts.load(), 1u);
+  registry.Remove("shop/Cart/b", "stopped");
+  EXPECT_EQ(registry.Find("shop/Cart/b"), nullptr);
+  EXPECT_EQ(registry.metrics().live.load(), 0);
+}
+
+}  // namespace
+}  // namespace mar::actor
