@@ -298,6 +298,8 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   auto stats_store = v8::ArrayBuffer::NewBackingStore(stats, 2 * sizeof(double), v8::BackingStore::EmptyDeleter, nullptr);
   natives.Value("actorStats", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(stats_store)), 0, 2));
   natives.Value("shardIndex", v8::Integer::New(isolate_, host_.ShardIndex()));
+  auto pump_store = v8::ArrayBuffer::NewBackingStore(pump_cells_, sizeof pump_cells_, v8::BackingStore::EmptyDeleter, nullptr);
+  natives.Value("pumpCells", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(pump_store)), 0, 2));
 
   v8::Local<v8::Object> internal = v8::Object::New(isolate_);
   internal_.Reset(isolate_, internal);
@@ -505,8 +507,9 @@ void Realm::ReportUnhandledRejections() {
 }
 
 bool Realm::ActorPump() {
+  v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, Now())};
   v8::Local<v8::Value> more;
-  if (!actor_pump_.Get(isolate_)->Call(context(), v8::Undefined(isolate_), 0, nullptr).ToLocal(&more)) return false;
+  if (!actor_pump_.Get(isolate_)->Call(context(), v8::Undefined(isolate_), 1, argv).ToLocal(&more)) return false;
   return more->IsTrue();
 }
 

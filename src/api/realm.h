@@ -163,6 +163,10 @@ class Realm {
                      std::string_view body, bool streamed_body, std::string_view actor = {});
   // Actors. ActorPump runs a batch of deliveries and says whether more are queued.
   bool ActorPump();
+  // While the node's pump loop runs, JS queues without asking for a pump; the loop goes on while
+  // deliveries are runnable (cells shared with 42_actors.js).
+  void SetInPump(bool in_pump) { pump_cells_[0] = in_pump ? 1 : 0; }
+  bool ActorWorkPending() const { return pump_cells_[1] > 0; }
   void DeliverActorEnvelope(const ActorEnvelope& envelope);
   // Brings an actor (back) to life after a crash or a discarded isolate; false if it failed.
   bool ActorRestart(const std::string& address, std::string_view cls, bool spawned, std::string_view capabilities_json);
@@ -211,6 +215,7 @@ class Realm {
   double monotonic_origin_ms_ = 0;
   v8::Global<v8::Function> actor_pump_;
   double private_stats_[2] = {0, 0};
+  alignas(8) double pump_cells_[2] = {0, 0};  // [node pump loop running, runnable deliveries]
   struct UnhandledRejection {
     v8::Global<v8::Promise> promise;
     v8::Global<v8::Value> value;

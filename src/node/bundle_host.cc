@@ -447,6 +447,7 @@ void BundleHost::RunActorPump() {
   bool more = false;
   bool alive = RunEvent([&] {
     in_pump_ = true;
+    realm_->SetInPump(true);
     v8::Isolate* isolate = isolate_->get();
     do {
       pump_requested_ = false;
@@ -454,10 +455,13 @@ void BundleHost::RunActorPump() {
       if (isolate_->terminated()) break;
       isolate->PerformMicrotaskCheckpoint();
       if (isolate_->terminated()) break;
+      more = more || realm_->ActorWorkPending();
     } while ((more || pump_requested_) && std::chrono::steady_clock::now() < deadline);
+    realm_->SetInPump(false);
     in_pump_ = false;
   });
   in_pump_ = false;
+  if (realm_) realm_->SetInPump(false);
   if (!alive || dead_) return;
   if (more || pump_requested_) {
     pump_requested_ = false;

@@ -319,6 +319,16 @@ class LimitsTest(NodeTest):
         self.assertIn("tick boom", logs)
         self.assertIn("nobody listens", logs)
 
+    def test_requests_after_a_crash_do_not_run_as_the_crashed_actor(self):
+        status, _, body = self.node.get("/actors/HttpProbe/attribution/spin", timeout=60)
+        self.assertEqual((status, body), (503, b"crashed\n"))
+        # Enough requests that some land on the shard where it crashed: each makes a new stub, which
+        # must belong to no actor (a stub owned by the crashed actor would be refused as revoked).
+        for i in range(1, 17):
+            self.assertEqual(self.get_json("/keeper?name=attribution"), i)
+            self.assertEqual(self.get_json("/actors/HttpProbe/attribution-ok"), {"count": i})
+        self.assertNotIn("was revoked", self.node.logs())
+
     def test_actor_route_error_statuses(self):
         self.assertEqual(self.get_json("/actors/HttpProbe/a"), {"count": 1})
         expected = {

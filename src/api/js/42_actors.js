@@ -27,6 +27,7 @@ const isArray = Array.isArray;
 const epoch = native.eventEpoch;
 const stats = native.actorStats;  // Float64Array: [messages delivered, messages queued]
 const thisShard = native.shardIndex;
+const pumpCells = native.pumpCells;  // [the node's pump loop is running, runnable deliveries]
 
 const kCodes = ["handler_error", "not_found", "denied", "timeout", "mailbox_full", "crashed", "unavailable",
   "invalid_argument", "decode_failure", "internal"];
@@ -421,6 +422,11 @@ class Delivery {
     this.prev = null;         // links among the actor's running deliveries
     this.next = null;
     this.linked = false;
+    this.bucket = null;       // its call-timeout bucket, while it has one
+    this.slot = 0;
+    this.timeoutMs = 0;
+    this.targetAddress = "";
+    this.callIdOut = 0;       // for calls to other shards: our id of the call
   }
 }
 
@@ -430,6 +436,8 @@ let scheduled = false;
 let delivering = null;   // the actor whose synchronous code runs under the pump right now
 
 function schedule() {
+  // Inside the node's pump loop the next batch is picked up without asking.
+  if (pumpCells[0] === 1) return;
   if (!scheduled) {
     scheduled = true;
     native.actorSchedule();
@@ -439,6 +447,7 @@ function schedule() {
 function settle(delivery, ok, value) {
   if (delivery.done) return;
   delivery.done = true;
+  if (delivery.bucket !== null) releaseDeadline(delivery);
   if (delivery.callId !== 0) {
     native.actorReply(delivery.origin, delivery.callId, ok, value);
   } else if (ok) {
@@ -494,6 +503,7 @@ function enqueue(actor, delivery) {
     return;
   }
   queue.push(delivery);
+  pumpCells[1] = queue.length - head;
   schedule();
 }
 function admitWaiters(actor) {
@@ -532,8 +542,17 @@ function notifyBackpressure(actor) {
   });
 }
 
-// Call timeouts: deadlines rounded up to 16 ms buckets, one system timer for the earliest.
-const wheel = new Map();
+// Call timeouts: deadlines rounded up to 16 ms buckets, one system timer for the earliest. A
+// call that is answered leaves its bucket at once (its slot is cleared, and an emptied bucket is
+// dropped), so answered calls are not kept alive until their deadline.
+class Bucket {
+  constructor(due) {
+    this.due = due;
+    this.items = [];
+    this.live = 0;
+  }
+}
+const wheel = new Map();  // due -> Bucket
 let wheelArmed = Infinity;
 // The clock of deadlines is read once per entry into the actor layer (a pump batch, an envelope,
 // a request), not per call: a deadline is late by at most the current event's own run time.
@@ -541,29 +560,40 @@ let loopNow = native.now();
 internal.touchClock = () => { loopNow = native.now(); };
 function addDeadline(delivery, timeoutMs) {
   const due = Math.ceil((loopNow + timeoutMs) / 16) * 16;
-  let list = wheel.get(due);
-  if (list === undefined) {
-    list = [];
-    wheel.set(due, list);
+  let bucket = wheel.get(due);
+  if (bucket === undefined) {
+    bucket = new Bucket(due);
+    wheel.set(due, bucket);
     if (due < wheelArmed) {
       wheelArmed = due;
       internal.setSystemTimer(fireWheel, due - native.now());
     }
   }
-  list.push(delivery);
+  delivery.timeoutMs = timeoutMs;
+  delivery.bucket = bucket;
+  delivery.slot = bucket.items.length;
+  bucket.items.push(delivery);
+  bucket.live++;
+}
+function releaseDeadline(delivery) {
+  const bucket = delivery.bucket;
+  if (bucket === null) return;
+  delivery.bucket = null;
+  bucket.items[delivery.slot] = null;
+  if (--bucket.live === 0) wheel.delete(bucket.due);
 }
 function fireWheel() {
   const now = native.now();
   let next = Infinity;
-  for (const [due, list] of wheel) {
+  for (const [due, bucket] of wheel) {
     if (due <= now) {
       wheel.delete(due);
-      for (const delivery of list) {
-        if (!delivery.done) {
-          const target = delivery.targetAddress || (delivery.actor && delivery.actor.address);
-          settle(delivery, false, { code: "timeout", message: `call to ${target} did not answer within ${delivery.timeoutMs} ms` });
-          if (delivery.callIdOut !== undefined) outstanding.delete(delivery.callIdOut);
-        }
+      for (const delivery of bucket.items) {
+        if (delivery === null || delivery.done) continue;
+        delivery.bucket = null;
+        const target = delivery.targetAddress || (delivery.actor && delivery.actor.address);
+        if (delivery.callIdOut !== 0) outstanding.delete(delivery.callIdOut);
+        settle(delivery, false, { code: "timeout", message: `call to ${target} did not answer within ${delivery.timeoutMs} ms` });
       }
     } else if (due < next) {
       next = due;
@@ -580,7 +610,6 @@ function deliverTo(address, shard, target, kind, message, sender, timeoutMs) {
   const promise = new NativePromise((res, rej) => { resolve = res; reject = rej; });
   const delivery = new Delivery(null, 0, kind, message, sender, resolve, reject, 0, 0);
   if (timeoutMs > 0) {
-    delivery.timeoutMs = timeoutMs;
     delivery.targetAddress = address;
     addDeadline(delivery, timeoutMs);
   }
@@ -624,14 +653,15 @@ function splitRefusal(text) {
 
 // Runs a batch of deliveries; true if more are queued (the node calls again after a microtask
 // checkpoint, or in a later turn of the loop).
-internal.actorPump = () => {
-  loopNow = native.now();
+internal.actorPump = (now) => {
+  loopNow = now;
   let budget = 256;
   while (head < queue.length && budget-- > 0) {
     const delivery = queue[head];
     queue[head++] = undefined;
     run(delivery);
   }
+  pumpCells[1] = queue.length - head;
   if (head === queue.length) {
     queue.length = 0;
     head = 0;
@@ -738,7 +768,10 @@ function postRemote(shard, kind, address, message, sender, timeoutMs) {
   let resolve, reject;
   const promise = new NativePromise((res, rej) => { resolve = res; reject = rej; });
   const callId = nextCallId++;
-  const record = { done: false, resolve, reject, callId: 0, timeoutMs, targetAddress: address, callIdOut: callId };
+  // Shaped like a Delivery (settle() and the timeout wheel handle both).
+  const record = new Delivery(null, 0, kind, null, sender, resolve, reject, 0, 0);
+  record.targetAddress = address;
+  record.callIdOut = callId;
   try {
     native.actorPost(shard, kind, address, sender, callId, message, limits.messageBytes);
   } catch (error) {
@@ -758,9 +791,7 @@ internal.actorEnvelope = (kind, address, sender, callId, origin, value) => {
     const record = outstanding.get(callId);
     if (record === undefined || record.done) return;
     outstanding.delete(callId);
-    record.done = true;
-    if (kind === 4) record.resolve(value);
-    else record.reject(errorFrom(value));
+    settle(record, kind === 4, value);
     return;
   }
   const delivery = new Delivery(null, 0, kind, value, sender, null, null, callId, origin);
@@ -883,6 +914,7 @@ function ready(actor) {
   actor.parked = null;
   if (parked !== null) {
     for (const delivery of parked) queue.push(delivery);
+    pumpCells[1] = queue.length - head;
     schedule();
   }
 }

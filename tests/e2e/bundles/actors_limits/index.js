@@ -16,7 +16,8 @@ async function outcome(operation) {
 }
 
 async function waitFor(predicate, what, lastSeen = () => undefined) {
-  for (let i = 0; i < 1000; i++) {
+  const deadline = Date.now() + 6000;  // only so that a failure ends; restarts take milliseconds
+  while (Date.now() < deadline) {
     if (await predicate()) return;
     await sleep(10);
   }
