@@ -913,7 +913,11 @@ function ready(actor) {
   const parked = actor.parked;
   actor.parked = null;
   if (parked !== null) {
-    for (const delivery of parked) queue.push(delivery);
+    // Accepted while it was (re)starting: they belong to this incarnation.
+    for (const delivery of parked) {
+      delivery.generation = actor.generation;
+      queue.push(delivery);
+    }
     pumpCells[1] = queue.length - head;
     schedule();
   }
@@ -1039,6 +1043,7 @@ internal.actorAborted = (reason) => {
   const actor = delivering;
   delivering = null;
   scheduled = false;
+  native.enterActor(undefined);  // the cut-short code never got to leave the actor's context
   if (actor === null) return false;
   native.log("error", `actor ${actor.address} crashed: ${reason}`);
   crash(actor, reason);
