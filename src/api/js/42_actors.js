@@ -282,17 +282,20 @@ class ActorStub {
 }
 internal.brand(ActorStub);
 
-function requestToData(request) {
-  const parts = internal.requestParts(request);
-  const body = parts.body;
+// A body as bytes (or null), read whole and held to limits.messageBytes: what crosses shards.
+function bodyBytes(body) {
   const read = body === null ? NativePromise.resolve(null)
     : typeof body === "string" ? NativePromise.resolve(new TextEncoder().encode(body))
     : body instanceof Uint8Array ? NativePromise.resolve(body)
     : internal.readAllBytes(body, limits.messageBytes);
   return then(read, (bytes) => {
     if (bytes !== null && bytes.byteLength > limits.messageBytes) throw tooLarge(bytes.byteLength);
-    return { method: parts.method, url: parts.url, headers: parts.headers, body: bytes };
+    return bytes;
   });
+}
+function requestToData(request) {
+  const parts = internal.requestParts(request);
+  return then(bodyBytes(parts.body), (body) => ({ method: parts.method, url: parts.url, headers: parts.headers, body }));
 }
 function dataToRequest(data) {
   return internal.newIncomingRequest(data.method, data.url, data.headers, data.body);
@@ -302,15 +305,7 @@ function responseToData(response) {
     throw new TypeError(`an actor's fetch() must return a Response, got ${response === null ? "null" : typeof response}`);
   }
   const parts = internal.responseParts(response);
-  const body = parts.body;
-  const read = body === null ? NativePromise.resolve(null)
-    : typeof body === "string" ? NativePromise.resolve(new TextEncoder().encode(body))
-    : body instanceof Uint8Array ? NativePromise.resolve(body)
-    : internal.readAllBytes(body, limits.messageBytes);
-  return then(read, (bytes) => {
-    if (bytes !== null && bytes.byteLength > limits.messageBytes) throw tooLarge(bytes.byteLength);
-    return { status: parts.status, statusText: parts.statusText, headers: parts.headers, body: bytes };
-  });
+  return then(bodyBytes(parts.body), (body) => ({ status: parts.status, statusText: parts.statusText, headers: parts.headers, body }));
 }
 function dataToResponse(data) {
   const headers = [];
