@@ -79,6 +79,7 @@ class Registry {
   std::vector<std::string> LiveAddresses() const;
   size_t size() const { return entries_.size(); }
   ActorMetrics& metrics() { return metrics_; }
+  const ActorMetrics& metrics() const { return metrics_; }
 
  private:
   void Notify(ActorEventKind kind, std::string_view address, std::string_view detail);

@@ -53,9 +53,9 @@ v8::Local<v8::Value> Located(Args& args, const LocatedActor& located) {
   return v8::Array::New(isolate, elements, 4);
 }
 
-// actorLocate(text) -> [address, shard, bundle, class] | "code:message"
+// actorLocate(text, capsJson) -> [address, shard, bundle, class] | "code:message"
 void ActorLocate(Args& args) {
-  auto located = RealmOf(args).host().LocateActor(args.Utf8(0));
+  auto located = RealmOf(args).host().LocateActor(args.Utf8(0), args.Utf8(1));
   if (!located) return args.Return(located.error().message);
   args.Return(Located(args, *located));
 }

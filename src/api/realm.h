@@ -97,7 +97,9 @@ class RealmHost {
 
   // Actors (see 42_actors.js). Refusals are "code:message" with an ActorError code.
   virtual int ShardIndex() const { return 0; }
-  virtual Result<LocatedActor> LocateActor(std::string_view text) {
+  // Parses `text` and checks it against the caller's capabilities (`capabilities_json`: "" for the
+  // bundle's, else a narrowed set); a refusal is "code:message".
+  virtual Result<LocatedActor> LocateActor(std::string_view text, std::string_view capabilities_json) {
     return Fail("unavailable:actors are not available in this context");
   }
   // Mints a name for a new actor of `cls` on this shard and registers it: its address, or a

@@ -19,13 +19,27 @@ std::string JoinErrors(const std::vector<caps::ManifestError>& errors) {
   return text;
 }
 
-nlohmann::json GrantedJson(const caps::CapabilitySet& capabilities) {
+// The capability set in mar.json's own shape, so that a narrowed set handed to JS can come back
+// and be parsed again (BundleHost::NarrowedSet); JS itself only tests which keys exist.
+// Bare "Class" actor patterns are written as "bundle/Class" (what they mean), which is the form a
+// set without a bundle of its own must use.
+nlohmann::json GrantedJson(const caps::CapabilitySet& capabilities, std::string_view bundle) {
   nlohmann::json granted = nlohmann::json::object();
-  if (capabilities.fetch) granted["fetch"] = capabilities.fetch->allow;
+  if (capabilities.fetch) granted["fetch"] = {{"allow", capabilities.fetch->allow}};
   if (capabilities.timers) granted["timers"] = true;
-  if (capabilities.actors) granted["actors"] = {{"allow", capabilities.actors->allow}};
-  if (capabilities.gpu) granted["gpu"] = true;
-  if (capabilities.camera) granted["camera"] = capabilities.camera->devices;
+  if (capabilities.actors) {
+    nlohmann::json allow = nlohmann::json::array();
+    for (const std::string& pattern : capabilities.actors->allow) {
+      allow.push_back(pattern == "*" || pattern.find('/') != std::string::npos ? pattern
+                                                                                : std::string(bundle) + "/" + pattern);
+    }
+    granted["actors"] = {{"allow", allow}};
+  }
+  if (capabilities.gpu) {
+    granted["gpu"] = {{"maxBufferBytes", capabilities.gpu->max_buffer_bytes},
+                      {"maxDispatchMs", capabilities.gpu->max_dispatch_ms}};
+  }
+  if (capabilities.camera) granted["camera"] = {{"devices", capabilities.camera->devices}};
   return granted;
 }
 
@@ -39,7 +53,7 @@ std::string RealmConfigJson(const caps::Manifest& manifest, const caps::Capabili
                                  {"mailboxWaitMs", limits.mailbox_wait_ms},
                                  {"callTimeoutMs", limits.call_timeout_ms},
                                  {"messageBytes", limits.message_bytes}};
-  return nlohmann::json{{"env", env}, {"capabilities", GrantedJson(capabilities)}, {"bundle", manifest.name},
+  return nlohmann::json{{"env", env}, {"capabilities", GrantedJson(capabilities, manifest.name)}, {"bundle", manifest.name},
                         {"limits", actor_limits}}
       .dump();
 }
@@ -55,7 +69,9 @@ std::string DefaultName(const fs::path& file) {
 
 }  // namespace
 
-std::string CapabilitiesJson(const caps::CapabilitySet& capabilities) { return GrantedJson(capabilities).dump(); }
+std::string CapabilitiesJson(const caps::CapabilitySet& capabilities, std::string_view bundle) {
+  return GrantedJson(capabilities, bundle).dump();
+}
 
 Result<Bundle> Bundle::Load(const std::string& path, const caps::NodePolicy* policy) {
   Bundle bundle;

@@ -10,8 +10,10 @@
 
 namespace mar::node {
 
-// A capability set as the built-in JS reads it (which capabilities exist; details stay in C++).
-std::string CapabilitiesJson(const caps::CapabilitySet& capabilities);
+// A capability set in mar.json's shape, bare actor classes qualified with `bundle`: what the
+// built-in JS reads (it only tests which capabilities exist) and what a narrowed set of a spawned
+// actor travels as (parsed again by the node).
+std::string CapabilitiesJson(const caps::CapabilitySet& capabilities, std::string_view bundle);
 
 struct Bundle {
   std::filesystem::path root;   // the bundle directory

@@ -319,10 +319,24 @@ void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net
 
 int BundleHost::ShardIndex() const { return shard_.index(); }
 
-Result<api::LocatedActor> BundleHost::LocateActor(std::string_view text) {
+Result<api::LocatedActor> BundleHost::LocateActor(std::string_view text, std::string_view capabilities_json) {
   if (!actors_.resolver) return Fail("unavailable:actors are not available in this context");
   auto address = actor::ParseAddress(text, bundle_.manifest.name);
   if (!address) return Fail("invalid_argument:" + address.error().message);
+  const std::string& self = bundle_.manifest.name;
+  if (address->bundle != self) {
+    // The bundle's own classes are always reachable; others only as capabilities.actors.allow says.
+    const caps::CapabilitySet* set = capabilities_json.empty() ? &bundle_.capabilities : NarrowedSet(capabilities_json);
+    if (!set || !set->allows_actor(self, address->bundle, address->cls)) {
+      return Fail("denied:actor " + address->ToString() + ": " + caps::ActorDeniedMessage(address->bundle, address->cls));
+    }
+    // Granted, but this node runs no such bundle (the mesh will find it elsewhere).
+    return Fail("not_found:actor " + address->ToString() + ": no bundle named " + address->bundle +
+                " runs on this node");
+  }
+  if (std::ranges::find(module_info_.classes, address->cls) == module_info_.classes.end()) {
+    return Fail("not_found:bundle " + self + " exports no actor class " + address->cls);
+  }
   if (actor::IsSpawnedName(address->name) && !actors_.minter->Verify(address->bundle, address->cls, address->name)) {
     return Fail("not_found:no actor " + address->ToString() +
                 " (names starting with '~' are minted by spawn(), and this one was not minted here)");
@@ -380,23 +394,30 @@ std::string BundleHost::ActivateActor(const std::string& address, std::string_vi
 const caps::CapabilitySet* BundleHost::NarrowedSet(std::string_view json) {
   auto it = narrowed_sets_.find(std::string(json));
   if (it != narrowed_sets_.end()) return it->second.get();
-  auto policy = caps::ParsePolicy("{\"capabilities\": " + std::string(json) + "}", "spawn capabilities");
-  if (!policy) return nullptr;
-  auto set = std::make_unique<caps::CapabilitySet>(policy->capabilities);
-  const caps::CapabilitySet* raw = set.get();
-  narrowed_sets_.emplace(std::string(json), std::move(set));
+  auto parsed = ParseCapabilities(json, "narrowed capabilities");
+  if (!parsed) {
+    Log(obs::Level::kError, "internal error: " + parsed.error().message + ": " + std::string(json));
+    return nullptr;
+  }
+  const caps::CapabilitySet* raw = parsed->get();
+  narrowed_sets_.emplace(std::string(json), std::move(*parsed));
   return raw;
 }
 
-Result<std::string> BundleHost::NarrowCapabilities(std::string_view requested_json) {
-  auto policy = caps::ParsePolicy("{\"capabilities\": " + std::string(requested_json) + "}", "spawn()");
+Result<std::unique_ptr<caps::CapabilitySet>> BundleHost::ParseCapabilities(std::string_view json, std::string_view what) {
+  auto policy = caps::ParsePolicy("{\"capabilities\": " + std::string(json) + "}", what);
   if (!policy) {
     std::string text;
     for (const auto& error : policy.error()) text += (text.empty() ? "" : "; ") + error.to_string();
-    return Fail("options.capabilities is not a valid capability set: " + text);
+    return Fail(std::string(what) + " is not a valid capability set: " + text);
   }
-  caps::CapabilitySet narrowed = bundle_.capabilities.narrowed_by(policy->capabilities, bundle_.manifest.name);
-  return CapabilitiesJson(narrowed);
+  return std::make_unique<caps::CapabilitySet>(std::move(policy->capabilities));
+}
+
+Result<std::string> BundleHost::NarrowCapabilities(std::string_view requested_json) {
+  auto requested = ParseCapabilities(requested_json, "options.capabilities");
+  if (!requested) return std::unexpected(requested.error());
+  return CapabilitiesJson(bundle_.capabilities.narrowed_by(**requested, bundle_.manifest.name), bundle_.manifest.name);
 }
 
 int64_t BundleHost::ActorEnded(const std::string& address, std::string_view reason, bool crashed) {
@@ -427,10 +448,6 @@ void BundleHost::StopActors() {
 }
 
 void BundleHost::ScheduleActorPump() {
-  if (in_pump_) {
-    pump_requested_ = true;
-    return;
-  }
   if (pump_posted_) return;
   pump_posted_ = true;
   shard_.Post([weak = std::weak_ptr<BundleHost*>(alive_)] {
@@ -442,31 +459,24 @@ void BundleHost::RunActorPump() {
   pump_posted_ = false;
   if (dead_) return;
   // Batches run back to back, each followed by a microtask checkpoint (where replies and awaits
-  // continue), until the queue is empty or ~1 ms passed: then the loop's other work gets a turn.
+  // continue), until nothing is runnable or ~1 ms passed: then the loop's other work gets a turn.
+  // While this loop runs, JS queues deliveries without asking for a pump (Realm::SetInPump).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
   bool more = false;
   bool alive = RunEvent([&] {
-    in_pump_ = true;
     realm_->SetInPump(true);
     v8::Isolate* isolate = isolate_->get();
     do {
-      pump_requested_ = false;
       more = realm_->ActorPump();
       if (isolate_->terminated()) break;
       isolate->PerformMicrotaskCheckpoint();
       if (isolate_->terminated()) break;
       more = more || realm_->ActorWorkPending();
-    } while ((more || pump_requested_) && std::chrono::steady_clock::now() < deadline);
+    } while (more && std::chrono::steady_clock::now() < deadline);
     realm_->SetInPump(false);
-    in_pump_ = false;
   });
-  in_pump_ = false;
-  if (realm_) realm_->SetInPump(false);
-  if (!alive || dead_) return;
-  if (more || pump_requested_) {
-    pump_requested_ = false;
-    ScheduleActorPump();
-  }
+  if (realm_) realm_->SetInPump(false);  // also when a termination cut the loop short
+  if (alive && !dead_ && more) ScheduleActorPump();
 }
 
 void BundleHost::PostActorEnvelope(int shard, api::ActorEnvelope envelope) {
@@ -576,8 +586,14 @@ void BundleHost::AbortSink(uint64_t sink_id, std::string_view reason) {
 }
 
 Result<uint64_t> BundleHost::StartFetch(api::OutboundRequest request) {
+  // An actor spawned with narrower capabilities is held to its own set as well as the bundle's.
+  const caps::CapabilitySet* narrower = nullptr;
+  if (!request.capabilities_json.empty()) {
+    narrower = NarrowedSet(request.capabilities_json);
+    if (!narrower) return Fail("fetch() is not allowed for this actor: its capability set could not be read");
+  }
   uint64_t id = next_id_++;
-  auto started = outbound_->Start(id, std::move(request));
+  auto started = outbound_->Start(id, std::move(request), narrower);
   if (!started) return std::unexpected(started.error());
   return id;
 }

@@ -82,7 +82,7 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   void AbortFetch(uint64_t id) override;
   void BackgroundWork(int delta) override { background_work_ += delta; }
   int ShardIndex() const override;
-  Result<api::LocatedActor> LocateActor(std::string_view text) override;
+  Result<api::LocatedActor> LocateActor(std::string_view text, std::string_view capabilities_json) override;
   Result<std::string> SpawnHere(std::string_view cls, std::string_view capabilities_json) override;
   std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
                             std::string_view capabilities_json, bool explicit_spawn) override;
@@ -106,7 +106,9 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   void RunActorPump();
   // Answers a request from another shard that this host will never answer (it died).
   void ReplyUnavailable(int origin, uint64_t call_id, std::string_view code, std::string_view message);
+  // A narrowed set as NarrowCapabilities wrote it, parsed once and kept.
   const caps::CapabilitySet* NarrowedSet(std::string_view json);
+  static Result<std::unique_ptr<caps::CapabilitySet>> ParseCapabilities(std::string_view json, std::string_view what);
   void PumpPlatform();
   // Runs `body` as an event if this host is still alive when the callback comes (for callbacks
   // from the network, which may outlive the host).
@@ -143,8 +145,6 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   std::function<void()> on_death_;
   ActorServices actors_;
   bool pump_posted_ = false;     // a RunActorPump is queued on the shard
-  bool in_pump_ = false;         // RunActorPump's loop is running (it picks up new work itself)
-  bool pump_requested_ = false;
   // Requests from other shards delivered here and not answered yet: (origin shard, call id).
   struct RemoteCall {
     int origin;

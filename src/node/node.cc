@@ -278,7 +278,7 @@ void Node::OnActorEvent(int shard, actor::ActorEventKind kind, std::string_view 
 Node::ActorCounts Node::actor_counts() const {
   ActorCounts counts;
   for (const auto& state : shards_) {
-    auto& metrics = const_cast<actor::Registry&>(state->registry).metrics();
+    const actor::ActorMetrics& metrics = state->registry.metrics();
     counts.live += metrics.live.load(std::memory_order_relaxed);
     counts.spawned += metrics.spawned.load(std::memory_order_relaxed);
     counts.stopped += metrics.stopped.load(std::memory_order_relaxed);

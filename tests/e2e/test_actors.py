@@ -188,6 +188,15 @@ class ActorsTest(NodeTest):
         self.assertTrue(result["full"]["actors"]["ok"], result["full"])
         self.assertEqual(result["timersOnly"]["timer"], {"ok": True})
         self.assertFalse(result["timersOnly"]["actors"]["ok"])
+        # A narrowed allowlist: another bundle becomes `denied` (the full set says not_found: granted,
+        # but not on this node), and fetch() to a host only the bundle grants is refused.
+        own_only, full = result["ownOnlyProbe"], result["fullProbe"]
+        self.assertActorError(own_only["elsewhere"], "denied", "capabilities.actors.allow")
+        self.assertActorError(full["elsewhere"], "not_found", "no bundle named elsewhere")
+        self.assertFalse(own_only["fetched"]["ok"])
+        self.assertIn("spawned with capabilities that do not allow it", own_only["fetched"]["message"])
+        self.assertFalse(full["fetched"]["ok"])
+        self.assertNotIn("spawned with capabilities", full["fetched"]["message"])
         # Named spawns land on either shard; the narrowing travels with the cross-shard ones.
         self.assertEqual(len(result["named"]), 32)
         for report in result["named"]:

@@ -34,12 +34,12 @@ let envVars = {};
 
 // An env for a capability set: the manifest's variables, then one binding per capability. A
 // capability that is absent still has its binding, which refuses with the manifest key to add.
-internal.buildEnv = (capabilities) => {
+internal.buildEnv = (capabilities, capsJson = "") => {
   const built = {};
   for (const [key, value] of Object.entries(envVars)) built[key] = value;
   const has = (key) => Object.prototype.hasOwnProperty.call(capabilities, key);
   built.ACTORS = has("actors")
-    ? internal.newActorsBinding(capabilities.actors)
+    ? internal.newActorsBinding(capsJson)
     : refusingCapability("ACTORS", `capability "actors" is not granted to this bundle; add "capabilities.actors" to mar.json`);
   for (const [binding, key, unavailable] of capabilityBindings) {
     built[binding] = refusingCapability(
@@ -128,7 +128,7 @@ let routeBinding = null;
 function dispatchToActor(id, actor, request) {
   let stub;
   try {
-    routeBinding ||= internal.newActorsBinding(null);
+    routeBinding ||= internal.newActorsBinding("");
     stub = routeBinding.get(actor);
   } catch (error) {
     actorRouteFailed(id, error);

@@ -172,11 +172,9 @@ function cloneMessage(value) {
 const actors = new Map();  // address -> Actor, for the actors this isolate runs
 
 class Actor {
-  constructor(address, className, spawned, capsJson) {
+  constructor(address, className, capsJson) {
     this.address = address;
     this.className = className;
-    this.spawned = spawned;
-    this.env = null;
     this.capsJson = capsJson;  // "" for the bundle's capabilities, else the narrowed set as JSON
     this.caps = null;          // the narrowed set, parsed
     this.instance = null;
@@ -190,7 +188,6 @@ class Actor {
     this.waiters = null;       // senders waiting for room in a full mailbox
     this.timers = null;        // ids of its timers, cleared when it stops
     this.pressured = false;
-    this.state = null;         // the `state` object its constructor got
   }
 }
 
@@ -315,12 +312,14 @@ function dataToResponse(data) {
 
 // ---- env.ACTORS -----------------------------------------------------------------------------
 
-function locate(text) {
+// The node parses the address, checks the class and capabilities.actors.allow (with the caller's
+// capability set), and says which shard owns it.
+function locate(text, capsJson) {
   if (typeof text !== "string") {
     throw new ActorError("invalid_argument", `an actor address must be a string like "Class/name", got ${typeof text}`);
   }
   // [canonical address, owner shard, bundle, class] or a message.
-  const located = native.actorLocate(text);
+  const located = native.actorLocate(text, capsJson);
   if (typeof located === "string") {
     const [code, message] = splitRefusal(located);
     throw new ActorError(code, message);
@@ -329,26 +328,10 @@ function locate(text) {
 }
 
 class ActorsBinding {
-  #caps;
-  constructor(caps) { this.#caps = caps; }
-  #allowed(located) {
-    if (located[2] === bundleName) {
-      if (!classes.has(located[3])) {
-        throw new ActorError("not_found", `bundle ${bundleName} exports no actor class ${located[3]}`);
-      }
-      return;
-    }
-    const allow = (this.#caps && this.#caps.allow) || [];
-    const ok = allow.some((pattern) => pattern === "*" || pattern === `${located[2]}/*` || pattern === `${located[2]}/${located[3]}`);
-    if (!ok) {
-      throw new ActorError("denied", `actor ${located[0]}: bundle ${located[2]} is not reachable from ${bundleName}; add "${located[2]}/${located[3]}" (or "${located[2]}/*") to "capabilities.actors.allow" in mar.json`);
-    }
-    // Granted, but this node runs no such bundle (the mesh will find it elsewhere).
-    throw new ActorError("not_found", `actor ${located[0]}: no bundle named ${located[2]} runs on this node`);
-  }
+  #capsJson;  // "" for the bundle's capabilities, else the narrowed set the node checks against
+  constructor(capsJson) { this.#capsJson = capsJson; }
   get(address) {
-    const located = locate(address);
-    this.#allowed(located);
+    const located = locate(address, this.#capsJson);
     return new ActorStub(located[0], located[1], internal.currentActor());
   }
   spawn(className, name = undefined, options = undefined) {
@@ -372,7 +355,7 @@ class ActorsBinding {
           throw new ActorError(code, message);
         }
         const stub = new ActorStub(address, thisShard, owner);
-        const outcome = startActor(address, className, true, capsJson);
+        const outcome = startActor(address, className, capsJson);
         return outcome === null ? NativePromise.resolve(stub) : then(settled(outcome), () => stub);
       }
       let located;
@@ -380,7 +363,7 @@ class ActorsBinding {
         if (typeof name !== "string" || name.startsWith("~")) {
           throw new ActorError("invalid_argument", "spawn(): the name must be a string not starting with '~' (those are minted)");
         }
-        located = locate(`${className}/${name}`);
+        located = locate(`${className}/${name}`, this.#capsJson);
       }
       const spec = { className, capsJson };
       if (located[1] === thisShard) {
@@ -396,7 +379,7 @@ class ActorsBinding {
   get [Symbol.toStringTag]() { return "ActorNamespace"; }
 }
 
-internal.newActorsBinding = (caps) => new ActorsBinding(caps);
+internal.newActorsBinding = (capsJson) => new ActorsBinding(capsJson);
 
 // ---- delivery -------------------------------------------------------------------------------
 
@@ -631,7 +614,7 @@ function route(address, delivery) {
       settle(delivery, false, { code, message });
       return;
     }
-    const outcome = startActor(address, className, spawned, "");
+    const outcome = startActor(address, className, "");
     if (outcome instanceof ActorError) {
       settle(delivery, false, { code: "crashed", message: `actor ${address} failed to start: ${outcome.message}` });
       return;
@@ -804,7 +787,7 @@ internal.actorEnvelope = (kind, address, sender, callId, origin, value) => {
 function actorEnv(actor) {
   if (actor.capsJson === "") return sharedEnv;
   actor.caps = JSON.parse(actor.capsJson);
-  return internal.buildEnv(actor.caps);
+  return internal.buildEnv(actor.caps, actor.capsJson);
 }
 
 // Activates `address` here (spawn, or a remote spawn); the promise resolves once it runs.
@@ -818,7 +801,7 @@ function activate(address, className, spawned, capsJson, explicit) {
     const [code, message] = splitRefusal(refusal);
     return NativePromise.reject(new ActorError(code, message));
   }
-  return settled(startActor(address, className, spawned, capsJson));
+  return settled(startActor(address, className, capsJson));
 }
 function settled(outcome) {
   if (outcome === null) return NativePromise.resolve();
@@ -828,8 +811,8 @@ function settled(outcome) {
 
 // Creates the record and constructs the instance: null when it runs, a promise while its onStart
 // is pending, or the ActorError of a constructor/onStart that failed (reported to supervision).
-function startActor(address, className, spawned, capsJson) {
-  const actor = new Actor(address, className, spawned, capsJson);
+function startActor(address, className, capsJson) {
+  const actor = new Actor(address, className, capsJson);
   actors.set(address, actor);
   return construct(actor);
 }
@@ -863,9 +846,7 @@ function construct(actor) {
     actorFailed(actor, error, "building its env failed");
     return new ActorError("invalid_argument", String(error && error.message));
   }
-  actor.env = env;
   const state = new ActorState(actor);
-  actor.state = state;
   epoch[0]++;
   native.enterActor(actor);
   delivering = actor;
@@ -972,7 +953,7 @@ function failWaiters(actor, code, message) {
 internal.actorRestart = (address, className, spawned, capsJson) => {
   let actor = actors.get(address);
   if (actor === undefined) {
-    actor = new Actor(address, className, spawned, capsJson);
+    actor = new Actor(address, className, capsJson);
     actors.set(address, actor);
   } else if (actor.gone) {
     return false;
@@ -1067,4 +1048,3 @@ internal.actorTimerDone = (actor, id) => {
 internal.enterActor = (actor) => native.enterActor(actor === null ? undefined : actor);
 internal.setDelivering = (actor) => { delivering = actor; };
 
-internal.liveActors = () => actors.size;

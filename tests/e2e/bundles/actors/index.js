@@ -169,7 +169,13 @@ export class Narrow {
   constructor(state, env) {
     this.env = env;
   }
-  async message() {
+  async message(msg) {
+    if (msg === "probe") {
+      // What a narrowed set refuses that the bundle grants: another bundle's actors, a fetch host.
+      const elsewhere = await outcome(async () => this.env.ACTORS.get("elsewhere/X/y"));
+      const fetched = await outcome(() => fetch("http://127.0.0.1:1/"));
+      return { elsewhere, fetched };
+    }
     let timer;
     try {
       clearTimeout(setTimeout(() => {}, 1));
@@ -334,6 +340,10 @@ const routes = {
       full: await full.call("report"),
       named: namedReports.map(({ timer, actors, isolate }) => ({ timer: timer.name, actors: actors.ok, far: isolate !== ISOLATE })),
       timersOnly: await (await env.ACTORS.spawn("Narrow", undefined, { capabilities: { timers: true } })).call("report"),
+      ownOnlyProbe: await (await env.ACTORS.spawn("Narrow", undefined, {
+        capabilities: { actors: { allow: ["actors/Counter"] }, fetch: { allow: ["127.0.0.1:2"] } },
+      })).call("probe"),
+      fullProbe: await full.call("probe"),
       spawnUnknown: await outcome(() => env.ACTORS.spawn("Nope", undefined, { capabilities: {} })),
       handlerIsolate: ISOLATE,
     };
