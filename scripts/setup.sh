@@ -17,6 +17,7 @@ apt_packages=(
   libssl-dev libicu-dev libgtest-dev libgmock-dev libcurl4-openssl-dev
   libbrotli1 libc-ares2 libicu72 libnghttp2-14 libssl3 libuv1 zlib1g
   curl wrk python3 nodejs npm
+  clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
 )
 
 missing=()

@@ -20,7 +20,10 @@ const std::string kClassNameRule =
     "^[A-Za-z_$][A-Za-z0-9_$]*$ (a JavaScript identifier of at most 128 characters)";
 
 const std::string kClassKeys =
-    "restart, maxRestarts, restartWindowMs, backoffMs, maxBackoffMs, http";
+    "restart, maxRestarts, restartWindowMs, backoffMs, maxBackoffMs, http, wasm, wasi";
+
+const std::string kLimitKeys =
+    "memoryMb, cpuMsPerEvent, mailbox, messageBytes, mailboxWaitMs, callTimeoutMs, wasmMemoryMb";
 
 std::vector<std::string> ErrorStrings(const std::vector<ManifestError>& errors) {
   std::vector<std::string> lines;
@@ -115,7 +118,7 @@ const BadManifest kBadManifests[] = {
      "bundle/mar.json: capabilities: expected an object, got an array"},
     {"unknown_capability", R"json({"name": "a", "capabilities": {"fetchh": {}}})json",
      "bundle/mar.json: capabilities.fetchh: unknown capability (did you mean \"fetch\"?); "
-     "allowed here: fetch, timers, actors, gpu, camera"},
+     "allowed here: fetch, timers, actors, gpu, camera, files"},
     {"fetch_true", R"json({"name": "a", "capabilities": {"fetch": true}})json",
      "bundle/mar.json: capabilities.fetch: expected an object such as {\"allow\": "
      "[\"api.example.com\"]}, got boolean true"},
@@ -252,8 +255,8 @@ const BadManifest kBadManifests[] = {
     {"limits_mailbox_string", R"json({"name": "a", "limits": {"mailbox": "1024"}})json",
      "bundle/mar.json: limits.mailbox: expected an integer from 1 to 1000000, got string \"1024\""},
     {"limits_snake_case_key", R"json({"name": "a", "limits": {"memory_mb": 64}})json",
-     "bundle/mar.json: limits.memory_mb: unknown key (did you mean \"memoryMb\"?); allowed here: "
-     "memoryMb, cpuMsPerEvent, mailbox, messageBytes, mailboxWaitMs, callTimeoutMs"},
+     "bundle/mar.json: limits.memory_mb: unknown key (did you mean \"memoryMb\"?); allowed here: " +
+         kLimitKeys},
     {"limits_message_bytes_too_small", R"json({"name": "a", "limits": {"messageBytes": 1023}})json",
      "bundle/mar.json: limits.messageBytes: expected an integer from 1024 to 67108864, got number "
      "1023"},
@@ -284,7 +287,8 @@ const BadManifest kBadManifests[] = {
     {"limits_call_timeout_snake_case",
      R"json({"name": "a", "limits": {"call_timeout_ms": 5000}})json",
      "bundle/mar.json: limits.call_timeout_ms: unknown key (did you mean \"callTimeoutMs\"?); "
-     "allowed here: memoryMb, cpuMsPerEvent, mailbox, messageBytes, mailboxWaitMs, callTimeoutMs"},
+     "allowed here: " +
+         kLimitKeys},
     {"env_not_object", R"json({"name": "a", "env": ["A=1"]})json",
      "bundle/mar.json: env: expected an object of string values, got an array"},
     {"env_number_value", R"json({"name": "a", "env": {"PORT": 8080}})json",
@@ -402,6 +406,248 @@ const BadManifest kBadManifests[] = {
      R"json({"name": "a", "classes": {"Cart": {"backoffMs": 700000, "maxBackoffMs": 0}}})json",
      "bundle/mar.json: classes.Cart.backoffMs: expected an integer from 0 to 600000, got number "
      "700000"},
+    // limits.wasmMemoryMb
+    {"limits_wasm_memory_zero", R"json({"name": "a", "limits": {"wasmMemoryMb": 0}})json",
+     "bundle/mar.json: limits.wasmMemoryMb: expected an integer from 1 to 4096, got number 0"},
+    {"limits_wasm_memory_too_big", R"json({"name": "a", "limits": {"wasmMemoryMb": 4097}})json",
+     "bundle/mar.json: limits.wasmMemoryMb: expected an integer from 1 to 4096, got number 4097"},
+    {"limits_wasm_memory_string", R"json({"name": "a", "limits": {"wasmMemoryMb": "64"}})json",
+     "bundle/mar.json: limits.wasmMemoryMb: expected an integer from 1 to 4096, got string "
+     "\"64\""},
+    {"limits_wasm_memory_fraction", R"json({"name": "a", "limits": {"wasmMemoryMb": 1.5}})json",
+     "bundle/mar.json: limits.wasmMemoryMb: expected an integer from 1 to 4096, got number 1.5"},
+    {"limits_wasm_memory_spelling", R"json({"name": "a", "limits": {"wasmMemoryMB": 64}})json",
+     "bundle/mar.json: limits.wasmMemoryMB: unknown key (did you mean \"wasmMemoryMb\"?); allowed "
+     "here: " +
+         kLimitKeys},
+    // classes.<Class>.wasm
+    {"class_wasm_not_string", R"json({"name": "a", "classes": {"Greeter": {"wasm": 3}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: expected a string, got number 3"},
+    {"class_wasm_empty", R"json({"name": "a", "classes": {"Greeter": {"wasm": ""}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: expected a relative path to a .wasm file inside the "
+     "bundle, got \"\""},
+    {"class_wasm_js_file",
+     R"json({"name": "a", "classes": {"Greeter": {"wasm": "greeter.js"}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: must name a .wasm file, got \"greeter.js\""},
+    {"class_wasm_absolute",
+     R"json({"name": "a", "classes": {"Greeter": {"wasm": "/srv/greeter.wasm"}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: must be a path relative to the bundle directory, not "
+     "an absolute path, got \"/srv/greeter.wasm\""},
+    {"class_wasm_dot_dot",
+     R"json({"name": "a", "classes": {"Greeter": {"wasm": "lib/../../greeter.wasm"}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: must not contain \"..\" segments; the file must be "
+     "inside the bundle, got \"lib/../../greeter.wasm\""},
+    {"class_wasm_backslash",
+     R"json({"name": "a", "classes": {"Greeter": {"wasm": "lib\\greeter.wasm"}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: must use '/' to separate directories, not '\\', got "
+     "\"lib\\\\greeter.wasm\""},
+    {"class_wasm_empty_segment",
+     R"json({"name": "a", "classes": {"Greeter": {"wasm": "lib//greeter.wasm"}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: must not contain empty segments (\"//\" or a trailing "
+     "'/'), got \"lib//greeter.wasm\""},
+    {"class_wasm_control_character",
+     R"json({"name": "a", "classes": {"Greeter": {"wasm": "a\tb.wasm"}}})json",
+     "bundle/mar.json: classes.Greeter.wasm: must not contain control characters, got "
+     "\"a\\tb.wasm\""},
+    {"class_wasm_misspelled",
+     R"json({"name": "a", "classes": {"Greeter": {"wsam": "g.wasm"}}})json",
+     "bundle/mar.json: classes.Greeter.wsam: unknown key (did you mean \"wasm\"?); allowed here: " +
+         kClassKeys},
+    // classes.<Class>.wasi
+    {"class_wasi_without_wasm",
+     R"json({"name": "a", "classes": {"Cart": {"wasi": {"args": ["cart"]}}}})json",
+     "bundle/mar.json: classes.Cart.wasi: wasi applies only to WebAssembly classes; give "
+     "classes.Cart a \"wasm\" module (a .wasm file in the bundle) or remove wasi"},
+    {"class_wasi_without_wasm_reported_after_members",
+     R"json({"name": "a", "classes": {"Cart": {"wasi": {}, "http": 1}}})json",
+     "bundle/mar.json: classes.Cart.http: expected a boolean, got number 1", 2},
+    {"class_wasi_not_object",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": ["g"]}}})json",
+     "bundle/mar.json: classes.G.wasi: expected an object such as {\"args\": [\"counter\", "
+     "\"--verbose\"], \"env\": {\"MODE\": \"fast\"}}, got an array"},
+    {"class_wasi_unknown_key",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"argv": []}}}})json",
+     "bundle/mar.json: classes.G.wasi.argv: unknown key (did you mean \"args\"?); allowed here: "
+     "args, env"},
+    {"wasi_args_not_array",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"args": "g -v"}}}})json",
+     "bundle/mar.json: classes.G.wasi.args: expected an array of strings, got string \"g -v\""},
+    {"wasi_arg_not_string",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"args": ["g", 1]}}}})json",
+     "bundle/mar.json: classes.G.wasi.args[1]: expected a string, got number 1"},
+    {"wasi_arg_nul",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"args": ["a\u0000b"]}}}})json",
+     "bundle/mar.json: classes.G.wasi.args[0]: must not contain NUL characters (WASI passes "
+     "arguments as C strings), got string \"a\\u0000b\""},
+    {"wasi_arg_too_long",
+     "{\"name\": \"a\", \"classes\": {\"G\": {\"wasm\": \"g.wasm\", \"wasi\": {\"args\": [\"" +
+         std::string(4097, 'x') + "\"]}}}}",
+     "bundle/mar.json: classes.G.wasi.args[0]: expected at most 4096 bytes, got a string of 4097 "
+     "bytes"},
+    {"wasi_too_many_args",
+     [] {
+       std::string args;
+       for (int i = 0; i < 257; ++i) args += (i == 0 ? "\"x\"" : ", \"x\"");
+       return "{\"name\": \"a\", \"classes\": {\"G\": {\"wasm\": \"g.wasm\", \"wasi\": {\"args\": "
+              "[" +
+              args + "]}}}}";
+     }(),
+     "bundle/mar.json: classes.G.wasi.args: expected at most 256 arguments, got 257"},
+    {"wasi_env_not_object",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"env": ["A=1"]}}}})json",
+     "bundle/mar.json: classes.G.wasi.env: expected an object of string values, got an array"},
+    {"wasi_env_bad_name",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"env": {"A-B": "1"}}}}})json",
+     "bundle/mar.json: classes.G.wasi.env.A-B: invalid variable name \"A-B\"; names must match "
+     "^[A-Za-z_][A-Za-z0-9_]*$"},
+    {"wasi_env_number",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"env": {"N": 3}}}}})json",
+     "bundle/mar.json: classes.G.wasi.env.N: env values must be strings, got number 3 (write "
+     "\"3\")"},
+    {"wasi_env_nul",
+     R"json({"name": "a", "classes": {"G": {"wasm": "g.wasm", "wasi": {"env": {"N": "\u0000"}}}}})json",
+     "bundle/mar.json: classes.G.wasi.env.N: must not contain NUL characters (WASI passes the "
+     "environment as C strings), got string \"\\u0000\""},
+    {"wasi_env_too_many",
+     [] {
+       std::string env;
+       for (int i = 0; i < 257; ++i)
+         env += (i == 0 ? "" : ", ") + ("\"V" + std::to_string(i) + "\": \"\"");
+       return "{\"name\": \"a\", \"classes\": {\"G\": {\"wasm\": \"g.wasm\", \"wasi\": {\"env\": "
+              "{" +
+              env + "}}}}}";
+     }(),
+     "bundle/mar.json: classes.G.wasi.env: expected at most 256 variables, got 257"},
+    // A bundle whose main module is a .wasm file.
+    {"wasm_bundle_other_class",
+     R"json({"name": "a", "main": "counter.wasm", "classes": {"Cart": {"http": true}}})json",
+     "bundle/mar.json: classes.Cart: a WebAssembly bundle has one class, Counter, named after main "
+     "(\"counter.wasm\"); configure it as classes.Counter, or give Cart a \"wasm\" module of its "
+     "own"},
+    // `main` is read first, so a later `main` still decides, and the error keeps its place.
+    {"wasm_bundle_main_after_classes",
+     R"json({"classes": {"Counter": {}, "Ledger": {"restart": "never"}}, "name": "a", "main": "./bin/hello-world.wasm"})json",
+     "bundle/mar.json: classes.Counter: a WebAssembly bundle has one class, HelloWorld, named "
+     "after main (\"bin/hello-world.wasm\"); configure it as classes.HelloWorld, or give Counter "
+     "a \"wasm\" module of its own",
+     2},
+    {"wasm_bundle_other_class_with_wasi",
+     R"json({"name": "a", "main": "counter.wasm", "classes": {"Cart": {"wasi": {}}}})json",
+     "bundle/mar.json: classes.Cart: a WebAssembly bundle has one class, Counter, named after main "
+     "(\"counter.wasm\"); configure it as classes.Counter, or give Cart a \"wasm\" module of its "
+     "own"},
+    {"wasm_bundle_main_class_other_module",
+     R"json({"name": "a", "main": "counter.wasm", "classes": {"Counter": {"wasm": "other.wasm"}}})json",
+     "bundle/mar.json: classes.Counter.wasm: Counter is this bundle's main class, so its module "
+     "is main (\"counter.wasm\"); remove wasm here, got \"other.wasm\""},
+    // capabilities.files
+    {"files_not_object", R"json({"name": "a", "capabilities": {"files": ["data"]}})json",
+     "bundle/mar.json: capabilities.files: expected an object mapping guest paths to bundle "
+     "directories, such as {\"/data\": {\"path\": \"data\"}}, got an array"},
+    {"files_empty", R"json({"name": "a", "capabilities": {"files": {}}})json",
+     "bundle/mar.json: capabilities.files: an empty object grants nothing; remove "
+     "capabilities.files instead"},
+    {"files_too_many",
+     [] {
+       std::string grants;
+       for (int i = 0; i < 17; ++i) {
+         grants += (i == 0 ? "" : ", ") + ("\"/d" + std::to_string(i) + "\": {\"path\": \".\"}");
+       }
+       return "{\"name\": \"a\", \"capabilities\": {\"files\": {" + grants + "}}}";
+     }(),
+     "bundle/mar.json: capabilities.files: expected at most 16 directories, got 17"},
+    {"files_guest_relative",
+     R"json({"name": "a", "capabilities": {"files": {"data": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files.data: invalid guest path \"data\": expected an absolute "
+     "path such as \"/data\""},
+    {"files_guest_empty",
+     R"json({"name": "a", "capabilities": {"files": {"": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"\"]: invalid guest path \"\": expected an absolute "
+     "path such as \"/data\""},
+    {"files_guest_root",
+     R"json({"name": "a", "capabilities": {"files": {"/": {"path": "."}}}})json",
+     "bundle/mar.json: capabilities.files[\"/\"]: invalid guest path \"/\": the root itself cannot "
+     "be granted; name a directory such as \"/data\""},
+    {"files_guest_trailing_slash",
+     R"json({"name": "a", "capabilities": {"files": {"/data/": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data/\"]: invalid guest path \"/data/\": must not "
+     "contain empty segments (\"//\" or a trailing '/')"},
+    {"files_guest_double_slash",
+     R"json({"name": "a", "capabilities": {"files": {"//data": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"//data\"]: invalid guest path \"//data\": must not "
+     "contain empty segments (\"//\" or a trailing '/')"},
+    {"files_guest_dot",
+     R"json({"name": "a", "capabilities": {"files": {"/data/./x": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data/./x\"]: invalid guest path \"/data/./x\": must "
+     "not contain \".\" or \"..\" segments"},
+    {"files_guest_dot_dot",
+     R"json({"name": "a", "capabilities": {"files": {"/data/..": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data/..\"]: invalid guest path \"/data/..\": must "
+     "not contain \".\" or \"..\" segments"},
+    {"files_guest_backslash",
+     R"json({"name": "a", "capabilities": {"files": {"/data\\x": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\\\\x\"]: invalid guest path \"/data\\\\x\": "
+     "must use '/' to separate directories, not '\\'"},
+    {"files_guest_control_character",
+     R"json({"name": "a", "capabilities": {"files": {"/da\nta": {"path": "data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/da\\nta\"]: invalid guest path \"/da\\nta\": must "
+     "not contain control characters"},
+    {"files_guest_too_long",
+     "{\"name\": \"a\", \"capabilities\": {\"files\": {\"/" + std::string(256, 'g') +
+         "\": {\"path\": \"data\"}}}}",
+     "bundle/mar.json: capabilities.files[\"/" + std::string(256, 'g') +
+         "\"]: invalid guest path \"/" + std::string(74, 'g') +
+         "...\": expected at most 256 bytes, got 257"},
+    {"files_guest_duplicate",
+     R"json({"name": "a", "capabilities": {"files": {"/d": {"path": "a"}, "/d": {"path": "b"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/d\"]: duplicate key; it already appears earlier in "
+     "this object"},
+    {"files_grant_string", R"json({"name": "a", "capabilities": {"files": {"/data": "data"}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"]: expected an object such as {\"path\": "
+     "\"data\", \"write\": false}, got string \"data\" (write {\"path\": \"data\"})"},
+    {"files_grant_true", R"json({"name": "a", "capabilities": {"files": {"/data": true}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"]: expected an object such as {\"path\": "
+     "\"data\", \"write\": false}, got boolean true"},
+    {"files_grant_without_path",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"write": true}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].path: missing required key; expected a "
+     "directory inside the bundle such as \"data\" (\".\" for the bundle itself)"},
+    {"files_grant_unknown_key",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": "data", "writable": true}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].writable: unknown key; allowed here: path, "
+     "write"},
+    {"files_path_not_string",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": 1}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].path: expected a string, got number 1"},
+    {"files_path_empty",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": ""}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].path: expected a relative path to a "
+     "directory inside the bundle (\".\" for the bundle itself), got \"\""},
+    {"files_path_absolute",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": "/var/data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].path: must be a path relative to the bundle "
+     "directory, not an absolute path, got \"/var/data\""},
+    {"files_path_dot_dot",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": "../data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].path: must not contain \"..\" segments; the "
+     "directory must be inside the bundle, got \"../data\""},
+    {"files_path_trailing_slash",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": "data/"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].path: must not contain empty segments "
+     "(\"//\" or a trailing '/'), got \"data/\""},
+    {"files_path_backslash",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": "a\\data"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].path: must use '/' to separate directories, "
+     "not '\\', got \"a\\\\data\""},
+    {"files_write_string",
+     R"json({"name": "a", "capabilities": {"files": {"/data": {"path": "data", "write": "no"}}}})json",
+     "bundle/mar.json: capabilities.files[\"/data\"].write: expected a boolean, got string \"no\""},
+    // A bad guest path does not hide the problems of its grant.
+    {"files_bad_guest_and_bad_grant",
+     R"json({"name": "a", "capabilities": {"files": {"data": {"path": "/data", "write": 0}}}})json",
+     "bundle/mar.json: capabilities.files.data: invalid guest path \"data\": expected an absolute "
+     "path such as \"/data\"",
+     3},
     // Several problems: all reported, in document order, missing keys after the object's members.
     {"many_problems_in_document_order",
      R"json({"main": "/x.js", "limits": {"memoryMb": 1, "mailbox": 0}, "env": {"1X": true}})json",
@@ -742,6 +988,245 @@ TEST(ParseManifest, DefaultManifestGrantsTimersOnly) {
   EXPECT_EQ(manifest.capabilities, timers_only);
   EXPECT_EQ(manifest.limits, Limits{});
   EXPECT_TRUE(manifest.env.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly classes, their WASI settings, file grants and the Wasm memory limit.
+
+TEST(WasmClassName, PascalCaseOfTheFileStem) {
+  EXPECT_EQ(WasmClassName("counter.wasm"), "Counter");
+  EXPECT_EQ(WasmClassName("hello-world.wasm"), "HelloWorld");
+  EXPECT_EQ(WasmClassName("my_actor.v2.wasm"), "MyActorV2");
+  EXPECT_EQ(WasmClassName("build/wasm/counter.wasm"), "Counter");
+  EXPECT_EQ(WasmClassName("v1.2/counter.wasm"), "Counter");
+  EXPECT_EQ(WasmClassName("Counter.wasm"), "Counter");
+  // Only each part's first letter changes.
+  EXPECT_EQ(WasmClassName("myACTOR_x.wasm"), "MyACTORX");
+  EXPECT_EQ(WasmClassName("--hello--world--.wasm"), "HelloWorld");
+  EXPECT_EQ(WasmClassName("caf\xc3\xa9-bar.wasm"), "CafBar");
+  EXPECT_EQ(WasmClassName("2fa.wasm"), "_2fa");
+  EXPECT_EQ(WasmClassName("9-lives.wasm"), "_9Lives");
+  EXPECT_EQ(WasmClassName(".wasm"), "Main");
+  EXPECT_EQ(WasmClassName("___.wasm"), "Main");
+  EXPECT_EQ(WasmClassName("counter"), "Counter");
+  EXPECT_EQ(WasmClassName(std::string(200, 'a') + ".wasm"), "A" + std::string(127, 'a'));
+  // The result is always a class name a manifest accepts.
+  for (std::string file : {"9-lives.wasm", ".wasm", "my_actor.v2.wasm"}) {
+    std::string json = R"json({"name": "a", "main": ")json" + file + R"json(", "classes": {")json" +
+                       WasmClassName(file) + R"json(": {}}})json";
+    ManifestResult result = ParseManifest(json, kFile);
+    EXPECT_TRUE(result.has_value()) << file;
+  }
+}
+
+TEST(ParseManifest, WasmClassesInAJsBundle) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "greeter",
+    "classes": {
+      "Greeter": {
+        "wasm": "./wasm/./greeter.wasm", "restart": "always",
+        "wasi": { "args": ["greeter", "--loud", ""], "env": { "MODE": "fast", "_EMPTY": "" } }
+      },
+      "Bare": { "wasm": "bare.wasm", "wasi": {} },
+      "Cart": { "http": true }
+    }
+  })json",
+                                        kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  EXPECT_EQ(result->main, "index.js");
+  EXPECT_EQ(result->MainWasmClass(), std::nullopt);
+
+  ActorClassConfig greeter;
+  greeter.restart = RestartPolicy::kAlways;
+  greeter.wasm = "wasm/greeter.wasm";
+  greeter.wasi.args = {"greeter", "--loud", ""};
+  greeter.wasi.env = {{"MODE", "fast"}, {"_EMPTY", ""}};
+  EXPECT_EQ(result->ClassConfig("Greeter"), greeter);
+  // A Wasm class in a JS bundle is not routed over HTTP unless it says so.
+  EXPECT_FALSE(result->ClassConfig("Greeter").http);
+
+  ActorClassConfig bare;
+  bare.wasm = "bare.wasm";
+  EXPECT_EQ(result->ClassConfig("Bare"), bare);
+  EXPECT_EQ(result->ClassConfig("Cart").wasm, std::nullopt);
+  EXPECT_EQ(result->WasmClasses(), (std::vector<std::pair<std::string, ActorClassConfig>>{
+                                       {"Greeter", greeter}, {"Bare", bare}}));
+}
+
+TEST(ParseManifest, WasmOnlyBundle) {
+  ManifestResult bare =
+      ParseManifest(R"json({"name": "counter", "main": "counter.wasm"})json", kFile);
+  ASSERT_TRUE(bare.has_value()) << testing::PrintToString(ErrorStrings(bare.error()));
+  EXPECT_EQ(bare->MainWasmClass(), "Counter");
+  EXPECT_TRUE(bare->classes.empty());
+  ActorClassConfig counter;
+  counter.wasm = "counter.wasm";
+  counter.http = true;  // reachable at /actors/Counter/<name> by default
+  EXPECT_EQ(bare->ClassConfig("Counter"), counter);
+  EXPECT_EQ(bare->ClassConfig("Other"), ActorClassConfig{});
+  EXPECT_EQ(bare->WasmClasses(),
+            (std::vector<std::pair<std::string, ActorClassConfig>>{{"Counter", counter}}));
+
+  // `classes` configures the one class (even turning HTTP off) and may add Wasm classes.
+  ManifestResult configured = ParseManifest(R"json({
+    "name": "hello",
+    "main": "./build/hello-world.wasm",
+    "classes": {
+      "HelloWorld": { "http": false, "restart": "never", "wasi": { "args": ["hello"] } },
+      "Helper": { "wasm": "build/helper.wasm" }
+    }
+  })json",
+                                            kFile);
+  ASSERT_TRUE(configured.has_value()) << testing::PrintToString(ErrorStrings(configured.error()));
+  EXPECT_EQ(configured->main, "build/hello-world.wasm");
+  EXPECT_EQ(configured->MainWasmClass(), "HelloWorld");
+  ActorClassConfig hello;
+  hello.wasm = "build/hello-world.wasm";
+  hello.restart = RestartPolicy::kNever;
+  hello.wasi.args = {"hello"};
+  EXPECT_EQ(configured->ClassConfig("HelloWorld"), hello);
+  EXPECT_EQ(configured->classes[0].second, hello);
+  ActorClassConfig helper;
+  helper.wasm = "build/helper.wasm";
+  EXPECT_EQ(configured->WasmClasses(), (std::vector<std::pair<std::string, ActorClassConfig>>{
+                                           {"HelloWorld", hello}, {"Helper", helper}}));
+
+  // An entry without `http` keeps the default true; naming the main module again is accepted.
+  ManifestResult repeated = ParseManifest(
+      R"json({"name": "c", "main": "counter.wasm", "classes": {"Counter": {"wasm": "./counter.wasm", "maxRestarts": 1}}})json",
+      kFile);
+  ASSERT_TRUE(repeated.has_value()) << testing::PrintToString(ErrorStrings(repeated.error()));
+  counter.max_restarts = 1;
+  EXPECT_EQ(repeated->ClassConfig("Counter"), counter);
+
+  // A bare .wasm file (`mar run counter.wasm`) gets the same class.
+  Manifest single = DefaultManifest("counter", "counter.wasm");
+  EXPECT_EQ(single.MainWasmClass(), "Counter");
+  EXPECT_EQ(single.ClassConfig("Counter"),
+            (ActorClassConfig{.http = true, .wasm = "counter.wasm"}));
+  EXPECT_EQ(single.WasmClasses().size(), 1u);
+  EXPECT_EQ(DefaultManifest("hello", "hello.js").MainWasmClass(), std::nullopt);
+  EXPECT_TRUE(DefaultManifest("hello", "hello.js").WasmClasses().empty());
+}
+
+TEST(ParseManifest, WasmDesignExample) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "store",
+    "main": "store.wasm",
+    "capabilities": {
+      "timers": true,
+      "files":  { "/data": { "path": "data" }, "/out": { "path": "out", "write": true } }
+    },
+    "limits":  { "wasmMemoryMb": 16 },
+    "classes": {
+      "Store":   { "restart": "always", "wasi": { "args": ["store", "--verbose"], "env": { "MODE": "fast" } } },
+      "Indexer": { "wasm": "build/indexer.wasm", "http": true }
+    }
+  })json",
+                                        kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  EXPECT_EQ(result->limits.wasm_memory_mb, 16u);
+  EXPECT_EQ(result->capabilities.files->grants,
+            (std::vector<FileGrant>{{"/data", "data", false}, {"/out", "out", true}}));
+  ActorClassConfig store;
+  store.restart = RestartPolicy::kAlways;
+  store.http = true;
+  store.wasm = "store.wasm";
+  store.wasi = WasiConfig{{"store", "--verbose"}, {{"MODE", "fast"}}};
+  ActorClassConfig indexer;
+  indexer.http = true;
+  indexer.wasm = "build/indexer.wasm";
+  EXPECT_EQ(result->WasmClasses(), (std::vector<std::pair<std::string, ActorClassConfig>>{
+                                       {"Store", store}, {"Indexer", indexer}}));
+}
+
+TEST(ParseManifest, FileGrants) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "f",
+    "main": "app.wasm",
+    "capabilities": {
+      "files": {
+        "/data":      { "path": "./data/./in" },
+        "/out":       { "path": "out", "write": true },
+        "/bundle":    { "write": false, "path": "." },
+        "/data/logs": { "path": "logs", "write": false },
+        "/a b/\u00fc": { "path": "./." }
+      }
+    }
+  })json",
+                                        kFile);
+  ASSERT_TRUE(result.has_value()) << testing::PrintToString(ErrorStrings(result.error()));
+  ASSERT_TRUE(result->capabilities.files.has_value());
+  EXPECT_TRUE(result->capabilities.files->write);
+  EXPECT_EQ(result->capabilities.files->grants, (std::vector<FileGrant>{
+                                                    {"/data", "data/in", false},
+                                                    {"/out", "out", true},
+                                                    {"/bundle", ".", false},
+                                                    {"/data/logs", "logs", false},
+                                                    {"/a b/\xc3\xbc", ".", false},
+                                                }));
+
+  // The boundaries: 16 grants, a guest path of 256 bytes.
+  std::string grants;
+  for (int i = 0; i < 15; ++i) grants += "\"/d" + std::to_string(i) + "\": {\"path\": \".\"}, ";
+  std::string longest = "/" + std::string(255, 'g');
+  grants += "\"" + longest + "\": {\"path\": \"data\"}";
+  ManifestResult most =
+      ParseManifest("{\"name\": \"f\", \"capabilities\": {\"files\": {" + grants + "}}}", kFile);
+  ASSERT_TRUE(most.has_value()) << testing::PrintToString(ErrorStrings(most.error()));
+  ASSERT_EQ(most->capabilities.files->grants.size(), 16u);
+  EXPECT_EQ(most->capabilities.files->grants.back(), (FileGrant{longest, "data", false}));
+
+  // Without `files`, nothing is granted.
+  EXPECT_FALSE(ParseManifest(R"json({"name": "f"})json", kFile)->capabilities.files.has_value());
+}
+
+TEST(ParseManifest, WasmMemoryLimit) {
+  EXPECT_EQ(Limits{}.wasm_memory_mb, 64u);
+  EXPECT_EQ(ParseManifest(R"json({"name": "w"})json", kFile)->limits.wasm_memory_mb, 64u);
+  EXPECT_EQ(ParseManifest(R"json({"name": "w", "limits": {"wasmMemoryMb": 1}})json", kFile)
+                ->limits.wasm_memory_mb,
+            1u);
+  ManifestResult most =
+      ParseManifest(R"json({"name": "w", "limits": {"wasmMemoryMb": 4096.0}})json", kFile);
+  ASSERT_TRUE(most.has_value());
+  Limits expected;
+  expected.wasm_memory_mb = 4096;
+  EXPECT_EQ(most->limits, expected);
+}
+
+TEST(ManifestErrors, WasmProblemsInDocumentOrder) {
+  ManifestResult result = ParseManifest(R"json({
+    "name": "a",
+    "capabilities": { "files": { "/in": { "path": "../in" }, "out": { "path": "out", "write": 1 } } },
+    "classes": {
+      "Cart": { "wasi": { "args": [1] }, "restart": "often" },
+      "Greeter": { "wasi": { "env": { "X": 1 } }, "wasm": "greeter.js" }
+    },
+    "limits": { "wasmMemoryMb": 0 }
+  })json",
+                                        kFile);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(
+      ErrorStrings(result.error()),
+      (std::vector<std::string>{
+          "bundle/mar.json: capabilities.files[\"/in\"].path: must not contain \"..\" "
+          "segments; the directory must be inside the bundle, got \"../in\"",
+          "bundle/mar.json: capabilities.files.out: invalid guest path \"out\": expected an "
+          "absolute path such as \"/data\"",
+          "bundle/mar.json: capabilities.files.out.write: expected a boolean, got number 1",
+          "bundle/mar.json: classes.Cart.wasi.args[0]: expected a string, got number 1",
+          "bundle/mar.json: classes.Cart.restart: expected \"never\", \"on-failure\" or "
+          "\"always\", got string \"often\"",
+          // Checked once the entry's keys are read: `wasm` may come after `wasi`.
+          "bundle/mar.json: classes.Cart.wasi: wasi applies only to WebAssembly classes; give "
+          "classes.Cart a \"wasm\" module (a .wasm file in the bundle) or remove wasi",
+          "bundle/mar.json: classes.Greeter.wasi.env.X: env values must be strings, got "
+          "number 1 (write \"1\")",
+          "bundle/mar.json: classes.Greeter.wasm: must name a .wasm file, got \"greeter.js\"",
+          "bundle/mar.json: limits.wasmMemoryMb: expected an integer from 1 to 4096, got "
+          "number 0",
+      }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1098,6 +1583,111 @@ TEST(Policy, ActorPatternsResolveAgainstTheBundle) {
             (std::vector<std::string>{"inventory/Stock"}));
 }
 
+TEST(Policy, FilesNarrowing) {
+  ManifestResult manifest = ParseManifest(R"json({
+    "name": "store",
+    "main": "store.wasm",
+    "capabilities": {
+      "timers": true,
+      "files": { "/data": { "path": "data" }, "/out": { "path": "out", "write": true } }
+    }
+  })json",
+                                          kFile);
+  ASSERT_TRUE(manifest.has_value()) << testing::PrintToString(ErrorStrings(manifest.error()));
+  const FilesCapability& declared = *manifest->capabilities.files;
+
+  // A policy without `files` removes every grant.
+  PolicyResult without = ParsePolicy(R"json({"capabilities": {"timers": true}})json", "p.json");
+  ASSERT_TRUE(without.has_value());
+  EXPECT_FALSE(EffectiveCapabilities(*manifest, &*without).files.has_value());
+  EXPECT_EQ(DeniedByPolicy(*manifest, &*without),
+            (std::vector<std::string>{"capabilities.files: not granted"}));
+
+  // {"write": false} keeps the grants, read-only; only a grant that was writable is reported.
+  PolicyResult read_only =
+      ParsePolicy(R"json({"capabilities": {"files": {"write": false}}})json", "p.json");
+  ASSERT_TRUE(read_only.has_value()) << testing::PrintToString(ErrorStrings(read_only.error()));
+  EXPECT_EQ(read_only->capabilities.files, (FilesCapability{{}, false}));
+  CapabilitySet effective = EffectiveCapabilities(*manifest, &*read_only);
+  EXPECT_EQ(effective.files,
+            (FilesCapability{{{"/data", "data", false}, {"/out", "out", false}}, false}));
+  EXPECT_EQ(DeniedByPolicy(*manifest, &*read_only),
+            (std::vector<std::string>{
+                "capabilities.timers: not granted",
+                "capabilities.files[\"/out\"].write: not granted; the directory is read-only",
+            }));
+
+  // {} and {"write": true} keep the grants as declared.
+  for (std::string_view text : {R"json({"capabilities": {"files": {}}})json",
+                                R"json({"capabilities": {"files": {"write": true}}})json"}) {
+    PolicyResult keep = ParsePolicy(text, "p.json");
+    ASSERT_TRUE(keep.has_value()) << text;
+    EXPECT_EQ(keep->capabilities.files, FilesCapability{}) << text;
+    EXPECT_EQ(EffectiveCapabilities(*manifest, &*keep).files, declared) << text;
+    EXPECT_EQ(DeniedByPolicy(*manifest, &*keep),
+              (std::vector<std::string>{"capabilities.timers: not granted"}))
+        << text;
+  }
+
+  // A spawn asking for read-only files narrows the same way, and the result narrows no further.
+  CapabilitySet narrowed = effective.narrowed_by(read_only->capabilities, "store");
+  EXPECT_EQ(narrowed.files, effective.files);
+  EXPECT_EQ(CapabilityDeniedMessage("files"),
+            "files are denied; grant a directory by adding it to capabilities.files in mar.json, "
+            "such as \"files\": {\"/data\": {\"path\": \"data\"}}");
+}
+
+TEST(Narrowing, FileGrantsAgainstGrants) {
+  CapabilitySet mine;
+  mine.files =
+      FilesCapability{{{"/data", "data", true}, {"/out", "out", true}, {"/x", "x", false}}};
+  CapabilitySet other;
+  other.files = FilesCapability{{{"/data", "data", false}, {"/out", "elsewhere", true}}};
+  std::vector<std::string> removed;
+  CapabilitySet narrowed = mine.narrowed_by(other, "shop", &removed);
+  EXPECT_EQ(narrowed.files, (FilesCapability{{{"/data", "data", false}}}));
+  EXPECT_EQ(removed,
+            (std::vector<std::string>{
+                "capabilities.files[\"/data\"].write: not granted; the directory is read-only",
+                "capabilities.files[\"/out\"]: not among the allowed directories",
+                "capabilities.files[\"/x\"]: not among the allowed directories",
+            }));
+
+  // Nothing left means absent; an empty set denies files too.
+  other.files = FilesCapability{{{"/y", "y", true}}};
+  EXPECT_FALSE(mine.narrowed_by(other).files.has_value());
+  removed.clear();
+  EXPECT_EQ(mine.narrowed_by(CapabilitySet{}, "shop", &removed), CapabilitySet{});
+  EXPECT_EQ(removed, (std::vector<std::string>{"capabilities.files: not granted"}));
+}
+
+TEST(Policy, BoundsTheWasmMemory) {
+  PolicyResult policy = ParsePolicy(R"json({"limits": {"wasmMemoryMb": 32}})json", "p.json");
+  ASSERT_TRUE(policy.has_value()) << testing::PrintToString(ErrorStrings(policy.error()));
+  PolicyLimits bounds;
+  bounds.wasm_memory_mb = 32;
+  EXPECT_EQ(policy->limits, bounds);
+
+  ManifestResult big =
+      ParseManifest(R"json({"name": "w", "limits": {"wasmMemoryMb": 128}})json", kFile);
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(EffectiveLimits(*big, &*policy).wasm_memory_mb, 32u);
+  EXPECT_EQ(DeniedByPolicy(*big, &*policy),
+            (std::vector<std::string>{"limits.wasmMemoryMb: lowered from 128 to 32"}));
+
+  // The default is capped too; a smaller value is kept and not reported.
+  Manifest defaults = DefaultManifest("w", "w.wasm");
+  defaults.capabilities.timers = false;
+  EXPECT_EQ(EffectiveLimits(defaults, &*policy).wasm_memory_mb, 32u);
+  EXPECT_EQ(DeniedByPolicy(defaults, &*policy),
+            (std::vector<std::string>{"limits.wasmMemoryMb: lowered from 64 to 32"}));
+  ManifestResult small =
+      ParseManifest(R"json({"name": "w", "limits": {"wasmMemoryMb": 16}})json", kFile);
+  ASSERT_TRUE(small.has_value());
+  EXPECT_EQ(EffectiveLimits(*small, &*policy).wasm_memory_mb, 16u);
+  EXPECT_TRUE(DeniedByPolicy(*small, &*policy).empty());
+}
+
 TEST(Policy, Errors) {
   struct Case {
     std::string json;
@@ -1123,6 +1713,15 @@ TEST(Policy, Errors) {
         "512",
         "policy.json: limits.mailboxWaitMs: expected an integer from 0 to 600000, got string "
         "\"1s\""}},
+      // A policy's `files` names no directories, only whether they may be written.
+      {R"json({"capabilities": {"files": true}})json",
+       {"policy.json: capabilities.files: expected an object ({} keeps the manifest's grants, "
+        "{\"write\": false} makes them read-only), got boolean true"}},
+      {R"json({"capabilities": {"files": {"/data": {"path": "data"}, "write": "no"}}})json",
+       {"policy.json: capabilities.files[\"/data\"]: unknown key; allowed here: write",
+        "policy.json: capabilities.files.write: expected a boolean, got string \"no\""}},
+      {R"json({"limits": {"wasmMemoryMb": 4097}})json",
+       {"policy.json: limits.wasmMemoryMb: expected an integer from 1 to 4096, got number 4097"}},
       {"null", {"policy.json: expected a JSON object at the top level, got null"}},
       {"{\"limits\": {}} {}",
        {"policy.json: invalid JSON at line 1, column 16: syntax error while parsing value - "

@@ -10,5 +10,6 @@ void AddCryptoNatives(engine::NativeObject& natives);    // natives_crypto.cc
 void AddIdnaNatives(engine::NativeObject& natives);      // natives_idna.cc
 void AddRuntimeNatives(engine::NativeObject& natives);   // realm.cc: log, timers, clone, fetch glue
 void AddActorNatives(engine::NativeObject& natives);     // natives_actors.cc: actor glue
+void AddWasiNatives(engine::NativeObject& natives);      // natives_wasi.cc: WASI files
 
 }  // namespace mar::api

@@ -160,6 +160,15 @@ void EnterActor(Args& args) { args.context()->SetContinuationPreservedEmbedderDa
 
 void CurrentActor(Args& args) { args.Return(args.context()->GetContinuationPreservedEmbedderData()); }
 
+// wasmModule(className) -> WebAssembly.Module (compiled once per bundle, shared by isolates)
+void WasmModule(Args& args) {
+  v8::Local<v8::WasmModuleObject> module;
+  if (!RealmOf(args).host().WasmModule(args.Utf8(0)).ToLocal(&module)) throw engine::PendingJsException{};
+  args.Return(module);
+}
+void WasmMemoryAcquire(Args& args) { args.Return(RealmOf(args).host().AcquireGrowableWasmMemory()); }
+void WasmMemoryRelease(Args& args) { RealmOf(args).host().ReleaseGrowableWasmMemory(); }
+
 }  // namespace
 
 void AddActorNatives(engine::NativeObject& natives) {
@@ -173,7 +182,10 @@ void AddActorNatives(engine::NativeObject& natives) {
       .Function<ActorReply>("actorReply")
       .Function<ActorClone>("actorClone")
       .Function<EnterActor>("enterActor")
-      .Function<CurrentActor>("currentActor");
+      .Function<CurrentActor>("currentActor")
+      .Function<WasmModule>("wasmModule")
+      .Function<WasmMemoryAcquire>("wasmMemoryAcquire")
+      .Function<WasmMemoryRelease>("wasmMemoryRelease");
 }
 
 }  // namespace mar::api

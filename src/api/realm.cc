@@ -281,6 +281,7 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   AddCryptoNatives(natives);
   AddIdnaNatives(natives);
   AddActorNatives(natives);
+  AddWasiNatives(natives);
   natives.Value("timeOrigin", v8::Number::New(isolate_, time_origin_ms_));
 
   uint32_t* epoch = host_.EventEpochCell();

@@ -122,6 +122,14 @@ class RealmHost {
   virtual void PostActorEnvelope(int shard, ActorEnvelope envelope) {}
   // Two cells JS keeps current: messages delivered, messages queued. Null: a private pair.
   virtual double* ActorStatsCells() { return nullptr; }
+
+  // WebAssembly actor classes (44_wasm_actors.js): the compiled module of class `cls`, created
+  // in this isolate from the bundle's shared compilation; empty (with a pending exception) if
+  // there is none or it does not compile.
+  virtual v8::MaybeLocal<v8::WasmModuleObject> WasmModule(std::string_view cls) { return {}; }
+  // The process-wide budget of growable Wasm memories (engine::Engine).
+  virtual bool AcquireGrowableWasmMemory() { return true; }
+  virtual void ReleaseGrowableWasmMemory() {}
 };
 
 // Embedder data slot holding the Realm* of a context.

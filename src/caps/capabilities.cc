@@ -371,6 +371,16 @@ std::vector<std::string> KeepCovered(const std::vector<std::string>& mine,
   return kept;
 }
 
+// `key` as the member of `path` it is in a JSON path: capabilities.files["/data"].
+std::string MemberPath(std::string_view path, std::string_view key) {
+  std::string quoted = "\"";
+  for (char c : key) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return std::string(path) + "[" + quoted + "\"]";
+}
+
 template <typename Number>
 Number Lowered(Number mine, Number limit, std::string_view key, std::vector<std::string>* removed) {
   if (limit >= mine) return mine;
@@ -465,6 +475,32 @@ CapabilitySet CapabilitySet::narrowed_by(const CapabilitySet& other, std::string
     }
     if (!kept.devices.empty()) result.camera = std::move(kept);
   }
+
+  if (files && !other.files) {
+    note("capabilities.files: not granted");
+  } else if (files) {
+    FilesCapability kept{{}, files->write && other.files->write};
+    for (const FileGrant& grant : files->grants) {
+      std::string grant_path = MemberPath("capabilities.files", grant.guest);
+      bool write_allowed = other.files->write;
+      if (!other.files->grants.empty()) {
+        auto same = std::find_if(other.files->grants.begin(), other.files->grants.end(),
+                                 [&](const FileGrant& theirs) {
+                                   return theirs.guest == grant.guest && theirs.path == grant.path;
+                                 });
+        if (same == other.files->grants.end()) {
+          note(grant_path + ": not among the allowed directories");
+          continue;
+        }
+        write_allowed = write_allowed && same->write;
+      }
+      if (grant.write && !write_allowed) {
+        note(grant_path + ".write: not granted; the directory is read-only");
+      }
+      kept.grants.push_back({grant.guest, grant.path, grant.write && write_allowed});
+    }
+    if (!kept.grants.empty()) result.files = std::move(kept);
+  }
   return result;
 }
 
@@ -514,6 +550,10 @@ std::string CapabilityDeniedMessage(std::string_view capability) {
   if (capability == "camera") {
     return "the camera is denied; grant it by adding capabilities.camera with its devices to "
            "mar.json";
+  }
+  if (capability == "files") {
+    return "files are denied; grant a directory by adding it to capabilities.files in mar.json, "
+           "such as \"files\": {\"/data\": {\"path\": \"data\"}}";
   }
   return std::string(capability) + " is denied; grant it with capabilities." +
          std::string(capability) + " in mar.json";

@@ -40,6 +40,24 @@ struct CameraCapability {
   bool operator==(const CameraCapability&) const = default;
 };
 
+// One bundle directory granted to WASI code: the guest sees `path` at `guest`, read-only unless
+// `write`.
+struct FileGrant {
+  std::string guest;  // absolute, normalised, at least one segment: "/data"
+  std::string path;   // bundle-relative directory, "." segments removed; "." is the bundle itself
+  bool write = false;
+  bool operator==(const FileGrant&) const = default;
+};
+
+// Directories WebAssembly actors may open through WASI (`capabilities.files`). A manifest lists
+// its grants; a node policy (or a spawn's request) names no directories, so its `grants` is empty
+// and it only says whether the grants may stay writable.
+struct FilesCapability {
+  std::vector<FileGrant> grants;  // in document order
+  bool write = true;              // false makes every grant read-only ({"write": false})
+  bool operator==(const FilesCapability&) const = default;
+};
+
 // What a bundle (or one actor) may use; an absent capability is denied.
 struct CapabilitySet {
   std::optional<FetchCapability> fetch;
@@ -47,10 +65,14 @@ struct CapabilitySet {
   std::optional<ActorsCapability> actors;
   std::optional<GpuCapability> gpu;
   std::optional<CameraCapability> camera;
+  std::optional<FilesCapability> files;
 
   // Returns what both sets grant. A fetch or actor pattern survives only if some pattern of
   // `other` covers it entirely (a broader pattern is dropped, never cut down); GPU limits take the
-  // minimum; camera devices intersect. A capability left with nothing becomes absent.
+  // minimum; camera devices intersect. File grants stay as declared when `other.files` names no
+  // directories (a policy), and otherwise only those `other` grants too (same guest path and
+  // directory); a grant stays writable only if both sides allow writing. A capability left with
+  // nothing becomes absent.
   // `self_bundle` resolves bare "Class" actor patterns on both sides to "self_bundle/Class"; empty
   // means bare classes match only the same bare class. Each grant that does not survive is
   // described in `removed` (if given) by its manifest key, e.g.
@@ -89,7 +111,7 @@ std::expected<std::string, std::string> CheckActorPattern(std::string_view patte
 // the mar.json key that would grant it, so the author can fix it from the message alone.
 std::string FetchDeniedMessage(std::string_view host, uint16_t port);
 std::string ActorDeniedMessage(std::string_view target_bundle, std::string_view target_class);
-// `capability` is "timers", "gpu" or "camera".
+// `capability` is "timers", "gpu", "camera" or "files".
 std::string CapabilityDeniedMessage(std::string_view capability);
 
 }  // namespace mar::caps

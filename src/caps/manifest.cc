@@ -346,48 +346,83 @@ std::string GotString(std::string_view text) {
   return ", got " + QuoteJson(text);
 }
 
-// Returns `main` with "." segments removed, or nothing after reporting why it is unusable.
-std::optional<std::string> CheckMain(Checker& checker, const std::string& text,
-                                     const std::string& path) {
-  auto fail = [&](std::string reason) {
-    checker.Error(path, reason + GotString(text));
-    return std::nullopt;
-  };
+// What a bundle-relative path must name: `main`, a class's `wasm` module, or a granted directory.
+enum class PathKind { kMainModule, kWasmModule, kDirectory };
+
+bool IsControl(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+}
+
+// Returns `text` with "." segments removed ("." itself for the bundle directory), or why it does
+// not name a `kind` inside the bundle.
+std::expected<std::string, std::string> NormalizeBundlePath(std::string_view text, PathKind kind) {
+  std::string_view thing = kind == PathKind::kDirectory ? "directory" : "file";
   if (text.empty()) {
-    return fail("expected a relative path to a .js, .mjs or .wasm file inside the bundle");
+    switch (kind) {
+      case PathKind::kMainModule:
+        return std::unexpected(
+            "expected a relative path to a .js, .mjs or .wasm file inside the bundle");
+      case PathKind::kWasmModule:
+        return std::unexpected("expected a relative path to a .wasm file inside the bundle");
+      case PathKind::kDirectory:
+        return std::unexpected(
+            "expected a relative path to a directory inside the bundle (\".\" for the bundle "
+            "itself)");
+    }
   }
-  if (std::any_of(text.begin(), text.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-    return fail("must not contain control characters");
+  if (std::any_of(text.begin(), text.end(), IsControl)) {
+    return std::unexpected("must not contain control characters");
   }
-  if (text.find('\\') != std::string::npos) {
-    return fail("must use '/' to separate directories, not '\\'");
+  if (text.find('\\') != std::string_view::npos) {
+    return std::unexpected("must use '/' to separate directories, not '\\'");
   }
   if (text.front() == '/') {
-    return fail("must be a path relative to the bundle directory, not an absolute path");
+    return std::unexpected("must be a path relative to the bundle directory, not an absolute path");
   }
   std::string normalized;
   size_t start = 0;
   while (true) {
     size_t slash = text.find('/', start);
     std::string_view segment =
-        std::string_view(text).substr(start, slash == std::string::npos ? slash : slash - start);
-    if (segment.empty()) return fail("must not contain empty segments (\"//\" or a trailing '/')");
+        text.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (segment.empty()) {
+      return std::unexpected("must not contain empty segments (\"//\" or a trailing '/')");
+    }
     if (segment == "..") {
-      return fail("must not contain \"..\" segments; the file must be inside the bundle");
+      return std::unexpected("must not contain \"..\" segments; the " + std::string(thing) +
+                             " must be inside the bundle");
     }
     if (segment != ".") {
       if (!normalized.empty()) normalized += '/';
       normalized += segment;
     }
-    if (slash == std::string::npos) break;
+    if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  if (!normalized.ends_with(".js") && !normalized.ends_with(".mjs") &&
-      !normalized.ends_with(".wasm")) {
-    return fail("must name a .js, .mjs or .wasm file");
+  switch (kind) {
+    case PathKind::kMainModule:
+      if (!normalized.ends_with(".js") && !normalized.ends_with(".mjs") &&
+          !normalized.ends_with(".wasm")) {
+        return std::unexpected("must name a .js, .mjs or .wasm file");
+      }
+      break;
+    case PathKind::kWasmModule:
+      if (!normalized.ends_with(".wasm")) return std::unexpected("must name a .wasm file");
+      break;
+    case PathKind::kDirectory:
+      if (normalized.empty()) normalized = ".";
+      break;
   }
   return normalized;
+}
+
+// Returns the normalised path, or nothing after reporting why it is unusable.
+std::optional<std::string> CheckBundlePath(Checker& checker, const std::string& text,
+                                           const std::string& path, PathKind kind) {
+  std::expected<std::string, std::string> normalized = NormalizeBundlePath(text, kind);
+  if (normalized) return *normalized;
+  checker.Error(path, normalized.error() + GotString(text));
+  return std::nullopt;
 }
 
 using ItemCheck = std::function<std::expected<std::string, std::string>(const std::string&)>;
@@ -473,6 +508,133 @@ std::optional<GpuCapability> CheckGpu(Checker& checker, const Json& value,
   return gpu;
 }
 
+constexpr size_t kMaxFileGrants = 16;
+constexpr size_t kMaxGuestPathBytes = 256;
+
+// Why `guest` is no usable guest path, or nothing: absolute, '/'-separated, already normalised,
+// not the root itself.
+std::optional<std::string> GuestPathProblem(std::string_view guest) {
+  if (guest.empty() || guest.front() != '/') return "expected an absolute path such as \"/data\"";
+  if (guest == "/") return "the root itself cannot be granted; name a directory such as \"/data\"";
+  if (guest.size() > kMaxGuestPathBytes) {
+    return "expected at most " + std::to_string(kMaxGuestPathBytes) + " bytes, got " +
+           std::to_string(guest.size());
+  }
+  if (std::any_of(guest.begin(), guest.end(), IsControl)) {
+    return "must not contain control characters";
+  }
+  if (guest.find('\\') != std::string_view::npos) {
+    return "must use '/' to separate directories, not '\\'";
+  }
+  size_t start = 1;
+  while (true) {
+    size_t slash = guest.find('/', start);
+    std::string_view segment =
+        guest.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (segment.empty()) return "must not contain empty segments (\"//\" or a trailing '/')";
+    if (segment == "." || segment == "..") return "must not contain \".\" or \"..\" segments";
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return std::nullopt;
+}
+
+// One grant of a manifest's `files`: {"path": "data", "write": false}.
+std::optional<FileGrant> CheckFileGrant(Checker& checker, const Json& value,
+                                        const std::string& path, std::string_view guest) {
+  if (!value.is_object()) {
+    std::string message =
+        "expected an object such as {\"path\": \"data\", \"write\": false}, got " + Describe(value);
+    if (value.is_string()) message += " (write {\"path\": " + Dump(value) + "})";
+    checker.Error(path, std::move(message));
+    return std::nullopt;
+  }
+  FileGrant grant{std::string(guest), "", false};
+  bool has_path = false;
+  bool valid = true;
+  checker.Members(value, path, {"path", "write"}, "key",
+                  [&](std::string_view key, const Json& member, const std::string& member_path) {
+                    if (key == "path") {
+                      has_path = true;
+                      std::optional<std::string> text = checker.ExpectString(member, member_path);
+                      std::optional<std::string> directory =
+                          text ? CheckBundlePath(checker, *text, member_path, PathKind::kDirectory)
+                               : std::nullopt;
+                      if (directory) {
+                        grant.path = *directory;
+                      } else {
+                        valid = false;
+                      }
+                    } else {
+                      std::optional<bool> write = checker.ExpectBoolean(member, member_path);
+                      grant.write = write.value_or(false);
+                      valid = valid && write.has_value();
+                    }
+                  });
+  if (!has_path) {
+    checker.Error(Member(path, "path"),
+                  "missing required key; expected a directory inside the bundle such as \"data\" "
+                  "(\".\" for the bundle itself)");
+    return std::nullopt;
+  }
+  if (!valid) return std::nullopt;
+  return grant;
+}
+
+// A manifest's `files`: guest paths mapped to bundle directories. Returns the grants if they are
+// all valid.
+std::optional<FilesCapability> CheckFiles(Checker& checker, const Json& value,
+                                          const std::string& path) {
+  if (!checker.ExpectObject(value, path,
+                            "an object mapping guest paths to bundle directories, such as "
+                            "{\"/data\": {\"path\": \"data\"}}")) {
+    return std::nullopt;
+  }
+  if (value.empty()) {
+    checker.Error(path, "an empty object grants nothing; remove " + path + " instead");
+    return std::nullopt;
+  }
+  if (value.size() > kMaxFileGrants) {
+    checker.Error(path, "expected at most " + std::to_string(kMaxFileGrants) +
+                            " directories, got " + std::to_string(value.size()));
+  }
+  FilesCapability files;
+  bool all_valid = value.size() <= kMaxFileGrants;
+  checker.Members(value, path, {}, "guest path",
+                  [&](std::string_view guest, const Json& entry, const std::string& entry_path) {
+                    if (std::optional<std::string> problem = GuestPathProblem(guest)) {
+                      checker.Error(entry_path, "invalid guest path " + QuoteShortened(guest) +
+                                                    ": " + *problem);
+                      all_valid = false;
+                    }
+                    std::optional<FileGrant> grant =
+                        CheckFileGrant(checker, entry, entry_path, guest);
+                    if (grant) {
+                      files.grants.push_back(std::move(*grant));
+                    } else {
+                      all_valid = false;
+                    }
+                  });
+  if (!all_valid) return std::nullopt;
+  return files;
+}
+
+// A policy's `files` names no directories: {} keeps the manifest's grants, {"write": false}
+// makes them read-only.
+FilesCapability CheckPolicyFiles(Checker& checker, const Json& value, const std::string& path) {
+  FilesCapability files;
+  if (!checker.ExpectObject(value, path,
+                            "an object ({} keeps the manifest's grants, {\"write\": false} makes "
+                            "them read-only)")) {
+    return files;
+  }
+  checker.Members(value, path, {"write"}, "key",
+                  [&](std::string_view, const Json& member, const std::string& member_path) {
+                    files.write = checker.ExpectBoolean(member, member_path).value_or(true);
+                  });
+  return files;
+}
+
 CapabilitySet CheckCapabilities(Checker& checker, const Json& value, const std::string& path,
                                 bool for_policy) {
   CapabilitySet capabilities;
@@ -492,7 +654,7 @@ CapabilitySet CheckCapabilities(Checker& checker, const Json& value, const std::
     return std::unexpected("expected a non-empty device name, got \"\"");
   };
   checker.Members(
-      value, path, {"fetch", "timers", "actors", "gpu", "camera"}, "capability",
+      value, path, {"fetch", "timers", "actors", "gpu", "camera", "files"}, "capability",
       [&](std::string_view key, const Json& member, const std::string& member_path) {
         if (key == "fetch") {
           if (auto allow =
@@ -515,6 +677,9 @@ CapabilitySet CheckCapabilities(Checker& checker, const Json& value, const std::
                                                  "device names", "[\"default\"]", check_device)) {
             capabilities.camera = CameraCapability{std::move(*devices)};
           }
+        } else if (key == "files") {
+          capabilities.files = for_policy ? CheckPolicyFiles(checker, member, member_path)
+                                          : CheckFiles(checker, member, member_path);
         }
       });
   return capabilities;
@@ -537,6 +702,7 @@ constexpr LimitField kLimitFields[] = {
     {"messageBytes", 1024, 64 << 20, &Limits::message_bytes, &PolicyLimits::message_bytes},
     {"mailboxWaitMs", 0, 600000, &Limits::mailbox_wait_ms, &PolicyLimits::mailbox_wait_ms},
     {"callTimeoutMs", 1, 3600000, &Limits::call_timeout_ms, &PolicyLimits::call_timeout_ms},
+    {"wasmMemoryMb", 1, 4096, &Limits::wasm_memory_mb, &PolicyLimits::wasm_memory_mb},
 };
 
 constexpr auto kLimitKeys = [] {
@@ -568,10 +734,23 @@ bool IsEnvName(std::string_view name) {
   });
 }
 
+constexpr size_t kMaxWasiEntries = 256;
+constexpr size_t kMaxWasiArgBytes = 4096;
+
+bool HasNul(std::string_view text) {
+  return text.find('\0') != std::string_view::npos;
+}
+
+// The top-level `env` (for JS), or a Wasm class's `wasi.env` when `for_wasi`: then values must
+// be C strings and there are at most kMaxWasiEntries.
 std::vector<std::pair<std::string, std::string>> CheckEnv(Checker& checker, const Json& value,
-                                                          const std::string& path) {
+                                                          const std::string& path, bool for_wasi) {
   std::vector<std::pair<std::string, std::string>> env;
   if (!checker.ExpectObject(value, path, "an object of string values")) return env;
+  if (for_wasi && value.size() > kMaxWasiEntries) {
+    checker.Error(path, "expected at most " + std::to_string(kMaxWasiEntries) + " variables, got " +
+                            std::to_string(value.size()));
+  }
   checker.Members(value, path, {}, "key",
                   [&](std::string_view key, const Json& text, const std::string& key_path) {
                     bool valid_name = IsEnvName(key);
@@ -586,9 +765,58 @@ std::vector<std::pair<std::string, std::string>> CheckEnv(Checker& checker, cons
                       checker.Error(key_path, std::move(message));
                       return;
                     }
-                    if (valid_name) env.emplace_back(std::string(key), text.get<std::string>());
+                    const std::string& string = text.get_ref<const std::string&>();
+                    if (for_wasi && HasNul(string)) {
+                      checker.Error(key_path,
+                                    "must not contain NUL characters (WASI passes the environment "
+                                    "as C strings), got " +
+                                        Describe(text));
+                      return;
+                    }
+                    if (valid_name) env.emplace_back(std::string(key), string);
                   });
   return env;
+}
+
+// `classes.<Class>.wasi`: {"args": [...], "env": {...}}, both optional.
+WasiConfig CheckWasi(Checker& checker, const Json& value, const std::string& path) {
+  WasiConfig wasi;
+  if (!checker.ExpectObject(value, path,
+                            "an object such as {\"args\": [\"counter\", \"--verbose\"], \"env\": "
+                            "{\"MODE\": \"fast\"}}")) {
+    return wasi;
+  }
+  checker.Members(
+      value, path, {"args", "env"}, "key",
+      [&](std::string_view key, const Json& member, const std::string& member_path) {
+        if (key == "env") {
+          wasi.env = CheckEnv(checker, member, member_path, /*for_wasi=*/true);
+          return;
+        }
+        if (!checker.ExpectArray(member, member_path, "an array of strings")) return;
+        if (member.size() > kMaxWasiEntries) {
+          checker.Error(member_path, "expected at most " + std::to_string(kMaxWasiEntries) +
+                                         " arguments, got " + std::to_string(member.size()));
+        }
+        for (size_t i = 0; i < member.size(); ++i) {
+          std::string arg_path = Element(member_path, i);
+          std::optional<std::string> arg = checker.ExpectString(member[i], arg_path);
+          if (!arg) continue;
+          if (arg->size() > kMaxWasiArgBytes) {
+            checker.Error(arg_path, "expected at most " + std::to_string(kMaxWasiArgBytes) +
+                                        " bytes, got a string of " + std::to_string(arg->size()) +
+                                        " bytes");
+          } else if (HasNul(*arg)) {
+            checker.Error(arg_path,
+                          "must not contain NUL characters (WASI passes arguments as C strings), "
+                          "got " +
+                              Describe(member[i]));
+          } else {
+            wasi.args.push_back(std::move(*arg));
+          }
+        }
+      });
+  return wasi;
 }
 
 constexpr size_t kMaxClassNameLength = 128;
@@ -637,16 +865,36 @@ void CheckRestart(Checker& checker, const Json& value, const std::string& path,
   checker.Error(path, std::move(message));
 }
 
-// Reads one `classes` entry; keys that are missing or invalid keep their defaults.
-ActorClassConfig CheckClass(Checker& checker, const Json& value, const std::string& path) {
+// The one class of a bundle whose main module is a .wasm file.
+struct MainWasm {
+  std::string class_name;  // WasmClassName(path)
+  std::string path;        // `main`, normalised when it is valid
+};
+
+// The defaults of the main class of a WebAssembly bundle: it runs `main` and serves HTTP.
+ActorClassConfig MainWasmDefaults(const std::string& main) {
   ActorClassConfig config;
+  config.http = true;
+  config.wasm = main;
+  return config;
+}
+
+// Reads one `classes` entry; keys that are missing or invalid keep their defaults. `main_wasm` is
+// set when the entry configures the main class of a WebAssembly bundle; `in_wasm_bundle` when
+// the bundle is one (a missing `wasm` is then reported for the class as a whole).
+ActorClassConfig CheckClass(Checker& checker, const Json& value, const std::string& path,
+                            const MainWasm* main_wasm, bool in_wasm_bundle) {
+  ActorClassConfig config = main_wasm ? MainWasmDefaults(main_wasm->path) : ActorClassConfig{};
   if (!checker.ExpectObject(value, path, "an object ({} for the defaults)")) return config;
   bool backoffs_valid = true;
   bool has_max_backoff = false;
+  bool has_wasm = false;
+  bool has_wasi = false;
   checker.Members(
       value, path,
-      {"restart", "maxRestarts", "restartWindowMs", "backoffMs", "maxBackoffMs", "http"}, "key",
-      [&](std::string_view key, const Json& member, const std::string& member_path) {
+      {"restart", "maxRestarts", "restartWindowMs", "backoffMs", "maxBackoffMs", "http", "wasm",
+       "wasi"},
+      "key", [&](std::string_view key, const Json& member, const std::string& member_path) {
         auto read = [&](uint32_t& field, uint64_t min, uint64_t max) {
           std::optional<uint64_t> parsed = checker.ExpectInteger(member, member_path, min, max);
           if (parsed) field = static_cast<uint32_t>(*parsed);
@@ -664,7 +912,26 @@ ActorClassConfig CheckClass(Checker& checker, const Json& value, const std::stri
           has_max_backoff = true;
           backoffs_valid = read(config.max_backoff_ms, 0, 3600000) && backoffs_valid;
         } else if (key == "http") {
-          config.http = checker.ExpectBoolean(member, member_path).value_or(false);
+          config.http = checker.ExpectBoolean(member, member_path).value_or(config.http);
+        } else if (key == "wasm") {
+          has_wasm = true;
+          std::optional<std::string> text = checker.ExpectString(member, member_path);
+          std::optional<std::string> module =
+              text ? CheckBundlePath(checker, *text, member_path, PathKind::kWasmModule)
+                   : std::nullopt;
+          if (!module) return;
+          if (main_wasm && *module != main_wasm->path) {
+            // The main class is the main module; naming another file here is a contradiction.
+            checker.Error(member_path, main_wasm->class_name +
+                                           " is this bundle's main class, so its module is main (" +
+                                           QuoteJson(main_wasm->path) + "); remove wasm here" +
+                                           GotString(*text));
+            return;
+          }
+          config.wasm = *module;
+        } else if (key == "wasi") {
+          has_wasi = true;
+          config.wasi = CheckWasi(checker, member, member_path);
         }
       });
   // The backoff doubles up to maxBackoffMs, so a cap below the first delay would be meaningless.
@@ -680,31 +947,60 @@ ActorClassConfig CheckClass(Checker& checker, const Json& value, const std::stri
                                      "); set maxBackoffMs to at least " + backoff);
     }
   }
+  // argv and environ mean something only to a WASI module.
+  if (has_wasi && !has_wasm && !main_wasm && !in_wasm_bundle) {
+    checker.Error(Member(path, "wasi"),
+                  "wasi applies only to WebAssembly classes; give " + path +
+                      " a \"wasm\" module (a .wasm file in the bundle) or remove wasi");
+  }
   return config;
 }
 
-std::vector<std::pair<std::string, ActorClassConfig>> CheckClasses(Checker& checker,
-                                                                   const Json& value,
-                                                                   const std::string& path) {
+std::vector<std::pair<std::string, ActorClassConfig>> CheckClasses(
+    Checker& checker, const Json& value, const std::string& path,
+    const std::optional<MainWasm>& main_wasm) {
   std::vector<std::pair<std::string, ActorClassConfig>> classes;
   if (!checker.ExpectObject(value, path,
                             "an object keyed by class name, such as {\"Cart\": {\"restart\": "
                             "\"always\"}}")) {
     return classes;
   }
-  checker.Members(value, path, {}, "class",
-                  [&](std::string_view key, const Json& entry, const std::string& key_path) {
-                    bool valid_name = IsClassName(key);
-                    if (!valid_name) {
-                      checker.Error(key_path, "invalid class name " + QuoteShortened(key) +
-                                                  "; class names must match " +
-                                                  std::string(kClassNameRule));
-                    }
-                    // The entry is checked even under a bad name, so all its problems show at once.
-                    ActorClassConfig config = CheckClass(checker, entry, key_path);
-                    if (valid_name) classes.emplace_back(std::string(key), config);
-                  });
+  checker.Members(
+      value, path, {}, "class",
+      [&](std::string_view key, const Json& entry, const std::string& key_path) {
+        bool valid_name = IsClassName(key);
+        if (!valid_name) {
+          checker.Error(key_path, "invalid class name " + QuoteShortened(key) +
+                                      "; class names must match " + std::string(kClassNameRule));
+        }
+        bool is_main = main_wasm && key == main_wasm->class_name;
+        // Without a JS module, a class exists only as the main module or its own .wasm file.
+        if (valid_name && main_wasm && !is_main && !(entry.is_object() && entry.contains("wasm"))) {
+          checker.Error(key_path, "a WebAssembly bundle has one class, " + main_wasm->class_name +
+                                      ", named after main (" + QuoteJson(main_wasm->path) +
+                                      "); configure it as " + Member(path, main_wasm->class_name) +
+                                      ", or give " + std::string(key) +
+                                      " a \"wasm\" module of its own");
+        }
+        // The entry is checked even under a bad name, so all its problems show at once.
+        ActorClassConfig config = CheckClass(
+            checker, entry, key_path, is_main ? &*main_wasm : nullptr, main_wasm.has_value());
+        if (valid_name) classes.emplace_back(std::string(key), config);
+      });
   return classes;
+}
+
+// The main class when `main` (read ahead of the walk, so that `classes` can be checked against
+// it in document order) names a .wasm file.
+std::optional<MainWasm> MainWasmOf(const Json& root) {
+  auto main = root.find("main");
+  if (main == root.end() || !main->is_string()) return std::nullopt;
+  const std::string& text = main->get_ref<const std::string&>();
+  std::expected<std::string, std::string> normalized =
+      NormalizeBundlePath(text, PathKind::kMainModule);
+  std::string path = normalized ? *normalized : text;
+  if (!path.ends_with(".wasm")) return std::nullopt;
+  return MainWasm{WasmClassName(path), path};
 }
 
 // Parses `text`, or returns the syntax error as the only problem.
@@ -742,10 +1038,51 @@ const char* RestartPolicyName(RestartPolicy policy) {
   std::unreachable();
 }
 
+std::optional<std::string> Manifest::MainWasmClass() const {
+  if (!main.ends_with(".wasm")) return std::nullopt;
+  return WasmClassName(main);
+}
+
 ActorClassConfig Manifest::ClassConfig(std::string_view class_name) const {
   auto entry = std::find_if(classes.begin(), classes.end(),
                             [&](const auto& named) { return named.first == class_name; });
+  if (std::optional<std::string> main_class = MainWasmClass(); main_class == class_name) {
+    ActorClassConfig config = entry == classes.end() ? MainWasmDefaults(main) : entry->second;
+    config.wasm = main;
+    return config;
+  }
   return entry == classes.end() ? ActorClassConfig{} : entry->second;
+}
+
+std::vector<std::pair<std::string, ActorClassConfig>> Manifest::WasmClasses() const {
+  std::vector<std::pair<std::string, ActorClassConfig>> wasm_classes;
+  std::optional<std::string> main_class = MainWasmClass();
+  if (main_class) wasm_classes.emplace_back(*main_class, ClassConfig(*main_class));
+  for (const auto& [name, config] : classes) {
+    if (config.wasm && name != main_class) wasm_classes.emplace_back(name, config);
+  }
+  return wasm_classes;
+}
+
+std::string WasmClassName(std::string_view path) {
+  std::string_view file = path.substr(path.rfind('/') + 1);  // npos + 1 == 0: no directory
+  if (size_t dot = file.rfind('.'); dot != std::string_view::npos) file = file.substr(0, dot);
+  std::string name;
+  bool part_start = true;
+  for (char c : file) {
+    bool upper = c >= 'A' && c <= 'Z';
+    bool lower = c >= 'a' && c <= 'z';
+    if (!upper && !lower && !(c >= '0' && c <= '9')) {
+      part_start = true;
+      continue;
+    }
+    name += part_start && lower ? static_cast<char>(c - 'a' + 'A') : c;
+    part_start = false;
+  }
+  if (name.empty()) return "Main";
+  if (name[0] >= '0' && name[0] <= '9') name.insert(0, "_");
+  if (name.size() > kMaxClassNameLength) name.resize(kMaxClassNameLength);
+  return name;
 }
 
 std::string ManifestError::to_string() const {
@@ -760,6 +1097,7 @@ ManifestResult ParseManifest(std::string_view json_text, std::string_view file_n
   Checker checker(file_name, builder.duplicates());
   Manifest manifest;
   bool has_name = false;
+  std::optional<MainWasm> main_wasm = MainWasmOf(builder.root());
   checker.Members(builder.root(), "", {"name", "main", "capabilities", "limits", "env", "classes"},
                   "key", [&](std::string_view key, const Json& value, const std::string& path) {
                     if (key == "name") {
@@ -775,7 +1113,8 @@ ManifestResult ParseManifest(std::string_view json_text, std::string_view file_n
                     } else if (key == "main") {
                       std::optional<std::string> main = checker.ExpectString(value, path);
                       if (!main) return;
-                      if (std::optional<std::string> normalized = CheckMain(checker, *main, path)) {
+                      if (std::optional<std::string> normalized =
+                              CheckBundlePath(checker, *main, path, PathKind::kMainModule)) {
                         manifest.main = *normalized;
                       }
                     } else if (key == "capabilities") {
@@ -788,9 +1127,9 @@ ManifestResult ParseManifest(std::string_view json_text, std::string_view file_n
                             (named.*field.bound).value_or(manifest.limits.*field.value);
                       }
                     } else if (key == "env") {
-                      manifest.env = CheckEnv(checker, value, path);
+                      manifest.env = CheckEnv(checker, value, path, /*for_wasi=*/false);
                     } else if (key == "classes") {
-                      manifest.classes = CheckClasses(checker, value, path);
+                      manifest.classes = CheckClasses(checker, value, path, main_wasm);
                     }
                   });
   if (!has_name) {

@@ -36,6 +36,7 @@ struct Limits {
   uint32_t message_bytes = 1 << 20;  // largest payload one actor may send another (after clone)
   uint32_t mailbox_wait_ms = 1000;   // how long send() to a full mailbox waits before mailbox_full
   uint32_t call_timeout_ms = 30000;  // stub.call()'s timeout when the caller gives none
+  uint32_t wasm_memory_mb = 64;      // the most linear memory one Wasm actor instance may have
   bool operator==(const Limits&) const = default;
 };
 
@@ -49,7 +50,17 @@ enum class RestartPolicy : uint8_t {
 // "never", "on-failure" or "always": the manifest spelling.
 const char* RestartPolicyName(RestartPolicy policy);
 
-// How the node runs the actors of one class of the bundle's main module (`classes.<Class>`).
+// The WASI command line and environment of a WebAssembly class (`classes.<Class>.wasi`).
+struct WasiConfig {
+  // argv exactly as written: the runtime prepends nothing, so args[0] is the program name only
+  // if the manifest writes one there (the convention).
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;  // environ, in document order
+  bool operator==(const WasiConfig&) const = default;
+};
+
+// How the node runs the actors of one class (`classes.<Class>`): a class the main JS module
+// exports, or a WebAssembly class.
 struct ActorClassConfig {
   RestartPolicy restart = RestartPolicy::kOnFailure;
   uint32_t max_restarts = 5;           // restarts allowed per window before supervision gives up
@@ -57,6 +68,10 @@ struct ActorClassConfig {
   uint32_t backoff_ms = 100;           // delay before the first restart in a window; doubles after
   uint32_t max_backoff_ms = 5000;      // the doubling stops here; never less than backoff_ms
   bool http = false;                   // route /actors/<Class>/<name>/... to the actor's fetch()
+  // The class's WebAssembly module, bundle-relative with "." segments removed; absent for a class
+  // the main JS module exports.
+  std::optional<std::string> wasm = std::nullopt;
+  WasiConfig wasi = {};  // empty unless the class is a WebAssembly class
   bool operator==(const ActorClassConfig&) const = default;
 };
 
@@ -68,8 +83,17 @@ struct Manifest {
   std::vector<std::pair<std::string, std::string>> env;           // in document order
   std::vector<std::pair<std::string, ActorClassConfig>> classes;  // in document order
 
-  // The configuration of class `class_name`: its entry in `classes`, or the defaults.
+  // The class of a WebAssembly bundle's main module (`main` is a .wasm file):
+  // WasmClassName(main). Absent when the main module is JavaScript.
+  std::optional<std::string> MainWasmClass() const;
+
+  // The configuration of class `class_name`: its entry in `classes`, or the defaults. For
+  // MainWasmClass() `wasm` is `main`, and `http` defaults to true.
   ActorClassConfig ClassConfig(std::string_view class_name) const;
+
+  // Every WebAssembly class with its configuration: MainWasmClass() first if there is one, then
+  // each `classes` entry that has a `wasm` module, in document order.
+  std::vector<std::pair<std::string, ActorClassConfig>> WasmClasses() const;
   bool operator==(const Manifest&) const = default;
 };
 
@@ -79,7 +103,14 @@ using ManifestResult = std::expected<Manifest, std::vector<ManifestError>>;
 ManifestResult ParseManifest(std::string_view json_text, std::string_view file_name);
 
 // The manifest of a bundle that is a single .js/.mjs/.wasm file: timers only, default limits.
+// For a .wasm file its one class is MainWasmClass(), reachable over HTTP.
 Manifest DefaultManifest(std::string name, std::string main);
+
+// The class name of a WebAssembly bundle: its main module's file name without the extension,
+// in PascalCase. Split on anything but [A-Za-z0-9], each part's first letter upper-cased, "_" in
+// front of a leading digit, "Main" if nothing is left, at most 128 characters: "counter.wasm" ->
+// "Counter", "hello-world.wasm" -> "HelloWorld", "my_actor.v2.wasm" -> "MyActorV2".
+std::string WasmClassName(std::string_view path);
 
 // Upper bounds a node operator puts on limits; an absent bound leaves the manifest's value.
 struct PolicyLimits {
@@ -89,6 +120,7 @@ struct PolicyLimits {
   std::optional<uint32_t> message_bytes;
   std::optional<uint32_t> mailbox_wait_ms;
   std::optional<uint32_t> call_timeout_ms;
+  std::optional<uint32_t> wasm_memory_mb;
   bool operator==(const PolicyLimits&) const = default;
 };
 

@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <v8.h>
@@ -18,6 +20,7 @@
 #include "node/bundle.h"
 #include "node/node.h"
 #include "obs/log.h"
+#include "wasm/module.h"
 
 namespace {
 
@@ -138,6 +141,38 @@ int Check(const std::string& path) {
   return status;
 }
 
+// `mar inspect`: a module's imports, exports and memory, read from the file without compiling it.
+int InspectModule(const std::string& path, const std::string& format) {
+  auto fail = [&](const std::string& message) {
+    std::cerr << "mar: " << path << ": " << message << "\n";
+    return 1;
+  };
+  namespace fs = std::filesystem;
+  constexpr uintmax_t kMaxBytes = 256u << 20;  // as for the modules of a bundle
+  std::error_code error;
+  auto status = fs::status(path, error);
+  if (status.type() == fs::file_type::not_found) return fail("no such file or directory");
+  if (error) return fail("cannot read: " + error.message());
+  if (fs::is_directory(status)) return fail("is a directory, not a WebAssembly module");
+  if (!fs::is_regular_file(status)) return fail("not a regular file");
+  auto size = fs::file_size(path, error);
+  if (error) return fail("cannot read: " + error.message());
+  if (size > kMaxBytes) {
+    return fail(std::to_string(size) + " bytes; mar inspects WebAssembly modules of at most 256 MiB");
+  }
+  std::vector<uint8_t> bytes(size);
+  std::ifstream file(path, std::ios::binary);
+  if (!file || !file.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
+    return fail("cannot read");
+  }
+  auto info = wasm::Inspect(bytes);
+  if (!info) return fail(info.error().message);
+  std::cout << (format == "json"   ? wasm::FormatJson(*info)
+                : format == "yaml" ? wasm::FormatYaml(*info)
+                                   : wasm::FormatText(*info));
+  return 0;
+}
+
 int Run(const std::string& path, const std::string& listen, int shards, const std::string& policy_path,
         const std::string& log_format, const std::string& log_level) {
   auto format = log_format == "json" ? obs::LogFormat::kJson : log_format == "human" ? obs::LogFormat::kHuman
@@ -240,10 +275,18 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Validate a bundle and its manifest without running it");
   check->add_option("PATH", check_path, "bundle directory or module file")->required();
 
+  std::string inspect_path, inspect_format = "text";
+  auto* inspect = app.add_subcommand("inspect", "Show a WebAssembly module's imports, exports and memory");
+  inspect->add_option("FILE", inspect_path, ".wasm file")->required();
+  inspect->add_option("--format", inspect_format, "text, json or yaml")
+      ->check(CLI::IsMember({"text", "json", "yaml"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (!cache_output.empty()) return WriteBuiltinCache(cache_output);
   if (*run) return Run(run_path, listen, shards, policy_path, log_format, log_level);
   if (*check) return Check(check_path);
+  if (*inspect) return InspectModule(inspect_path, inspect_format);
   std::cerr << app.help();
   return 2;
 }

@@ -3,7 +3,9 @@
 #include <libplatform/libplatform.h>
 #include <v8.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 
 #include "engine/code_cache.h"
@@ -106,6 +108,22 @@ class Engine::WakingPlatform final : public v8::Platform {
 
 Engine::Engine() = default;
 
+namespace {
+
+// What the kernel allows a process (vm.max_map_count, 65530 by default), less room for
+// everything else the process maps (code, heaps, stacks, compact Wasm memories merge).
+int64_t GrowableWasmBudget() {
+  int64_t max_maps = 65530;
+  if (std::FILE* file = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+    long long value = 0;
+    if (std::fscanf(file, "%lld", &value) == 1 && value > 0) max_maps = value;
+    std::fclose(file);
+  }
+  return std::max<int64_t>(0, (max_maps - 16384) / 2);
+}
+
+}  // namespace
+
 std::unique_ptr<Engine> Engine::Start(const EngineOptions& options) {
   if (g_v8_started.exchange(true)) std::abort();  // a second Engine in one process is a bug
   std::unique_ptr<Engine> engine(new Engine());
@@ -116,10 +134,20 @@ std::unique_ptr<Engine> Engine::Start(const EngineOptions& options) {
       options.worker_threads, v8::platform::IdleTaskSupport::kDisabled,
       v8::platform::InProcessStackDumping::kDisabled);
   engine->platform_ = std::make_unique<WakingPlatform>(engine->default_platform_.get());
+  engine->growable_wasm_budget_ = GrowableWasmBudget();
   v8::V8::InitializePlatform(engine->platform_.get());
   v8::V8::Initialize();
   return engine;
 }
+
+
+bool Engine::TryAcquireGrowableWasmMemory() {
+  if (growable_wasm_memories_.fetch_add(1, std::memory_order_relaxed) < growable_wasm_budget_) return true;
+  growable_wasm_memories_.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Engine::ReleaseGrowableWasmMemory() { growable_wasm_memories_.fetch_sub(1, std::memory_order_relaxed); }
 
 Engine::~Engine() {
   v8::V8::Dispose();

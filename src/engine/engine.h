@@ -1,6 +1,7 @@
 // Process-wide V8 start-up and the platform that wakes shard loops when V8 posts foreground work.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -47,12 +48,21 @@ class Engine {
   void set_code_cache(std::unique_ptr<CodeCache> cache);
   CodeCache* code_cache() const { return code_cache_.get(); }
 
+  // Wasm memories whose maximum exceeds their initial size take two kernel mappings each (a
+  // read-write part and a reserved part); past vm.max_map_count the next mmap fails inside V8
+  // and aborts the process. The budget counts them process-wide; TryAcquire refuses past it.
+  bool TryAcquireGrowableWasmMemory();
+  void ReleaseGrowableWasmMemory();
+  int64_t growable_wasm_memory_budget() const { return growable_wasm_budget_; }
+
  private:
   class WakingPlatform;
   Engine();
   std::unique_ptr<v8::Platform> default_platform_;
   std::unique_ptr<WakingPlatform> platform_;
   std::unique_ptr<CodeCache> code_cache_;
+  std::atomic<int64_t> growable_wasm_memories_{0};
+  int64_t growable_wasm_budget_ = 0;
 };
 
 }  // namespace mar::engine

@@ -1,8 +1,11 @@
 #include "node/bundle.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "wasm/actor_module.h"
 
 namespace mar::node {
 
@@ -40,13 +43,19 @@ nlohmann::json GrantedJson(const caps::CapabilitySet& capabilities, std::string_
                       {"maxDispatchMs", capabilities.gpu->max_dispatch_ms}};
   }
   if (capabilities.camera) granted["camera"] = {{"devices", capabilities.camera->devices}};
+  if (capabilities.files) {
+    // In the policy's shape (the grants themselves stay the node's): whether writes may stay.
+    bool write = capabilities.files->write &&
+                 std::ranges::any_of(capabilities.files->grants, [](const caps::FileGrant& grant) { return grant.write; });
+    granted["files"] = {{"write", write}};
+  }
   return granted;
 }
 
 // What the built-in JS needs: env values, which capabilities exist, the bundle's name and the
 // limits the actor layer enforces in JS.
 std::string RealmConfigJson(const caps::Manifest& manifest, const caps::CapabilitySet& capabilities,
-                            const caps::Limits& limits) {
+                            const caps::Limits& limits, const nlohmann::json& wasm) {
   nlohmann::json env = nlohmann::json::object();
   for (const auto& [key, value] : manifest.env) env[key] = value;
   nlohmann::json actor_limits = {{"mailbox", limits.mailbox},
@@ -54,7 +63,7 @@ std::string RealmConfigJson(const caps::Manifest& manifest, const caps::Capabili
                                  {"callTimeoutMs", limits.call_timeout_ms},
                                  {"messageBytes", limits.message_bytes}};
   return nlohmann::json{{"env", env}, {"capabilities", GrantedJson(capabilities, manifest.name)}, {"bundle", manifest.name},
-                        {"limits", actor_limits}}
+                        {"limits", actor_limits}, {"wasm", wasm}}
       .dump();
 }
 
@@ -67,7 +76,72 @@ std::string DefaultName(const fs::path& file) {
   return name.empty() ? "main" : name.substr(0, 63);
 }
 
+constexpr uintmax_t kMaxWasmFileBytes = 256u << 20;
+
+Result<std::vector<uint8_t>> ReadWasmFile(const fs::path& path, const std::string& display) {
+  std::error_code error;
+  auto size = fs::file_size(path, error);
+  if (error) return Fail(display + ": cannot read: " + error.message());
+  if (size > kMaxWasmFileBytes) {
+    return Fail(display + ": " + std::to_string(size) + " bytes; mar loads WebAssembly modules of at most 256 MiB");
+  }
+  std::ifstream file(path, std::ios::binary);
+  std::vector<uint8_t> bytes(size);
+  if (!file || !file.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
+    return Fail(display + ": cannot read");
+  }
+  return bytes;
+}
+
+// The Wasm classes of a bundle: its .wasm main, and the classes whose manifest entry names a
+// module. Each is read, checked and prepared here, so that `mar check` reports what is wrong.
+Result<nlohmann::json> LoadWasmClasses(Bundle& bundle) {
+  nlohmann::json specs = nlohmann::json::array();
+  std::string prefix = bundle.display_root.empty() ? "" : bundle.display_root + "/";
+  for (const auto& [name, config] : bundle.manifest.WasmClasses()) {
+    const std::string& file = *config.wasm;
+    std::string display = prefix + file;
+    std::error_code error;
+    if (!fs::is_regular_file(bundle.root / file, error)) {
+      return Fail(display + ": WebAssembly module of class " + name + " not found");
+    }
+    auto bytes = ReadWasmFile(bundle.root / file, display);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto prepared = wasm::PrepareActorModule(*bytes, display, bundle.capabilities, bundle.limits.wasm_memory_mb);
+    if (!prepared) return std::unexpected(prepared.error());
+    auto wasm_class = std::make_unique<WasmClass>();
+    wasm_class->name = name;
+    wasm_class->file = file;
+    wasm_class->bytes = std::move(prepared->bytes);
+    wasm_class->growable = prepared->growable;
+
+    nlohmann::json args = config.wasi.args, env = nlohmann::json::object();
+    for (const auto& [key, value] : config.wasi.env) env[key] = value;
+    nlohmann::json preopens = nlohmann::json::array();
+    const auto& files = bundle.capabilities.files;
+    for (const auto& grant : files ? files->grants : std::vector<caps::FileGrant>{}) {
+      fs::path host = fs::weakly_canonical(fs::absolute(bundle.root / grant.path), error);
+      if (error || !fs::is_directory(host, error)) {
+        return Fail(prefix + "mar.json: capabilities.files." + grant.guest + ".path: " + grant.path +
+                    " is not a directory of the bundle");
+      }
+      preopens.push_back({{"guest", grant.guest}, {"host", host.string()}, {"write", grant.write && files->write}});
+    }
+    specs.push_back({{"name", name}, {"growable", wasm_class->growable}, {"command", prepared->command},
+                     {"args", args}, {"env", env}, {"preopens", preopens}});
+    bundle.wasm_classes.push_back(std::move(wasm_class));
+  }
+  return specs;
+}
+
 }  // namespace
+
+const WasmClass* Bundle::FindWasmClass(std::string_view name) const {
+  for (const auto& wasm_class : wasm_classes) {
+    if (wasm_class->name == name) return wasm_class.get();
+  }
+  return nullptr;
+}
 
 std::string CapabilitiesJson(const caps::CapabilitySet& capabilities, std::string_view bundle) {
   return GrantedJson(capabilities, bundle).dump();
@@ -96,9 +170,8 @@ Result<Bundle> Bundle::Load(const std::string& path, const caps::NodePolicy* pol
     bundle.display_root = path;
   } else {
     auto extension = given.extension().string();
-    if (extension != ".js" && extension != ".mjs") {
-      return Fail(path + ": expected a bundle directory with mar.json or a .js/.mjs module" +
-                  (extension == ".wasm" ? " (WebAssembly actors are not supported by this version yet)" : ""));
+    if (extension != ".js" && extension != ".mjs" && extension != ".wasm") {
+      return Fail(path + ": expected a bundle directory with mar.json, a .js/.mjs module or a .wasm module");
     }
     bundle.manifest = caps::DefaultManifest(DefaultName(given), given.filename().string());
     bundle.root = given.has_parent_path() ? given.parent_path() : fs::path(".");
@@ -106,16 +179,16 @@ Result<Bundle> Bundle::Load(const std::string& path, const caps::NodePolicy* pol
   }
   while (bundle.display_root.size() > 1 && bundle.display_root.back() == '/') bundle.display_root.pop_back();
   bundle.main = bundle.manifest.main;
-  if (bundle.main.ends_with(".wasm")) {
-    return Fail(path + ": main module " + bundle.main + " is WebAssembly; Wasm bundles are not supported by this version yet");
-  }
+  bundle.wasm_only = bundle.main.ends_with(".wasm");
   if (!fs::is_regular_file(bundle.root / bundle.main, error)) {
     return Fail((bundle.display_root.empty() ? "" : bundle.display_root + "/") + bundle.main +
                 ": main module not found (set \"main\" in mar.json)");
   }
   bundle.capabilities = caps::EffectiveCapabilities(bundle.manifest, policy);
   bundle.limits = caps::EffectiveLimits(bundle.manifest, policy);
-  bundle.realm_config_json = RealmConfigJson(bundle.manifest, bundle.capabilities, bundle.limits);
+  auto wasm = LoadWasmClasses(bundle);
+  if (!wasm) return std::unexpected(wasm.error());
+  bundle.realm_config_json = RealmConfigJson(bundle.manifest, bundle.capabilities, bundle.limits, *wasm);
   return bundle;
 }
 

@@ -8,6 +8,7 @@
 
 #include "caps/manifest.h"
 
+#include "engine/binding.h"
 #include "engine/engine.h"
 #include "engine/exceptions.h"
 #include "node/shard.h"
@@ -113,6 +114,7 @@ Result<void> BundleHost::Boot() {
   modules_->Attach(context);
 
   std::string display_main = modules_->DisplayName(bundle_.main);
+  if (bundle_.wasm_only) return RegisterClasses(display_main, {});
   Result<void> outcome = {};
   v8::Global<v8::Promise> evaluation;
   v8::Global<v8::Module> main_module;
@@ -160,19 +162,66 @@ Result<void> BundleHost::Boot() {
                                     "finish evaluating without waiting on timers or I/O");
       return;
     }
-    auto info = realm_->RegisterModule(main_module.Get(isolate)->GetModuleNamespace().As<v8::Object>());
-    if (!info) {
-      outcome = Fail(display_main + ": " + info.error().message);
-      return;
-    }
-    module_info_ = std::move(*info);
+    outcome = {};
   });
   if (!completed) {
     return Fail(display_main + ": reading the module's exports " +
                 engine::TerminationReasonText(isolate_->termination_reason()));
   }
+  if (!outcome) return outcome;
+  return RegisterClasses(display_main, main_module.Get(isolate));
+}
+
+// Reads the main module's exports (user code: getters: a CPU-limited event) and compiles the
+// bundle's WebAssembly classes, so that a module V8 refuses fails start-up.
+Result<void> BundleHost::RegisterClasses(const std::string& display_main, v8::Local<v8::Module> main_module) {
+  Result<void> outcome = {};
+  bool completed = RunEvent([&] {
+    // A WebAssembly-only bundle has no JS module: its one class comes from the configuration.
+    v8::Local<v8::Object> exports = main_module.IsEmpty()
+                                        ? v8::Object::New(isolate_->get())
+                                        : main_module->GetModuleNamespace().As<v8::Object>();
+    auto info = realm_->RegisterModule(exports);
+    if (!info) {
+      outcome = Fail((bundle_.wasm_only ? "" : display_main + ": ") + info.error().message);
+      return;
+    }
+    module_info_ = std::move(*info);
+  });
+  if (!completed) {
+    return Fail(display_main + ": registering the bundle's classes " +
+                engine::TerminationReasonText(isolate_->termination_reason()));
+  }
   return outcome;
 }
+
+v8::MaybeLocal<v8::WasmModuleObject> BundleHost::WasmModule(std::string_view cls) {
+  v8::Isolate* isolate = isolate_->get();
+  const WasmClass* wasm_class = bundle_.FindWasmClass(cls);
+  if (!wasm_class) {
+    engine::ThrowTypeError("no WebAssembly class " + std::string(cls));
+    return {};
+  }
+  // The first isolate compiles; the others make module objects from the same compiled code.
+  std::lock_guard lock(wasm_class->mutex);
+  if (wasm_class->compiled) {
+    return v8::WasmModuleObject::FromCompiledModule(
+        isolate, *static_cast<const v8::CompiledWasmModule*>(wasm_class->compiled.get()));
+  }
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::WasmModuleObject> module;
+  if (!v8::WasmModuleObject::Compile(isolate, {wasm_class->bytes.data(), wasm_class->bytes.size()}).ToLocal(&module)) {
+    std::string why = try_catch.HasCaught() ? engine::ToUtf8(isolate, try_catch.Exception()) : "compilation failed";
+    try_catch.Reset();
+    engine::ThrowTypeError((bundle_.display_root.empty() ? "" : bundle_.display_root + "/") + wasm_class->file + ": " + why);
+    return {};
+  }
+  wasm_class->compiled = std::make_shared<v8::CompiledWasmModule>(module->GetCompiledModule());
+  return module;
+}
+
+bool BundleHost::AcquireGrowableWasmMemory() { return engine_.TryAcquireGrowableWasmMemory(); }
+void BundleHost::ReleaseGrowableWasmMemory() { engine_.ReleaseGrowableWasmMemory(); }
 
 template <class Body>
 bool BundleHost::RunEvent(Body&& body, std::chrono::milliseconds budget) {

@@ -91,10 +91,14 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   void ScheduleActorPump() override;
   void PostActorEnvelope(int shard, api::ActorEnvelope envelope) override;
   double* ActorStatsCells() override { return actors_.stats; }
+  v8::MaybeLocal<v8::WasmModuleObject> WasmModule(std::string_view cls) override;
+  bool AcquireGrowableWasmMemory() override;
+  void ReleaseGrowableWasmMemory() override;
 
  private:
   BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger, ActorServices actors);
   Result<void> Boot();
+  Result<void> RegisterClasses(const std::string& display_main, v8::Local<v8::Module> main_module);
   // Runs `body` as one event with the bundle's CPU budget (or `budget` if non-zero); returns
   // false if the isolate was terminated during it.
   template <class Body>

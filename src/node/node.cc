@@ -87,16 +87,19 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
     node->Shutdown();
     return std::unexpected(failure.error());
   }
-  // Every class the manifest configures must be one the main module exports.
+  // Every class the manifest configures must be one the main module exports (or a Wasm class).
   const auto& exported = node->shards_.front()->host->module_info().classes;
   for (const auto& [name, config] : node->bundle_.manifest.classes) {
-    if (std::ranges::find(exported, name) == exported.end()) {
+    if (std::ranges::find(exported, name) == exported.end() && !node->bundle_.FindWasmClass(name)) {
       node->Shutdown();
       return Fail(node->bundle_.display_root + "/mar.json: classes." + name + ": the main module (" +
                   node->bundle_.main + ") exports no class named " + name);
     }
   }
-  if (!node->shards_.front()->host->module_info().has_fetch) {
+  for (const std::string& name : exported) {
+    if (node->bundle_.manifest.ClassConfig(name).http) node->http_classes_.push_back(name);
+  }
+  if (!node->shards_.front()->host->module_info().has_fetch && !node->bundle_.wasm_only) {
     node->logger_->Warn("node", "bundle " + node->bundle_.manifest.name +
                                     " has no default export with fetch(); HTTP requests will get 500");
   }
@@ -187,7 +190,7 @@ void Node::HandleRequest(ShardState& state, net::IncomingRequest request, std::s
 
 std::string Node::ActorRoute(std::string_view url) const {
   constexpr std::string_view kPrefix = "/actors/";
-  if (bundle_.manifest.classes.empty()) return {};
+  if (http_classes_.empty()) return {};
   // The request's URL is absolute ("http://host/path"); the route is in its path.
   size_t scheme = url.find("://");
   size_t path = scheme == std::string_view::npos ? 0 : url.find('/', scheme + 3);
@@ -202,10 +205,8 @@ std::string Node::ActorRoute(std::string_view url) const {
   std::string_view name = rest.substr(slash + 1);
   name = name.substr(0, name.find('/'));
   if (name.empty()) return {};
-  for (const auto& [configured, config] : bundle_.manifest.classes) {
-    if (configured == cls && config.http) return std::string(cls) + "/" + std::string(name);
-  }
-  return {};
+  if (std::ranges::find(http_classes_, cls) == http_classes_.end()) return {};
+  return std::string(cls) + "/" + std::string(name);
 }
 
 void Node::PostEnvelope(int shard, api::ActorEnvelope envelope) {

@@ -75,6 +75,7 @@ class Node final : private actor::ActorObserver {
 
   engine::Engine& engine_;
   const Bundle bundle_;
+  std::vector<std::string> http_classes_;  // classes routed at /actors/<Class>/<name>
   NodeOptions options_;
   std::shared_ptr<obs::Logger> logger_;
   std::unique_ptr<engine::Watchdog> watchdog_;

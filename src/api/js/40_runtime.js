@@ -31,6 +31,8 @@ const capabilityBindings = [
 ];
 
 let envVars = {};
+let wasmClasses = [];  // the bundle's WebAssembly actor classes, as the node describes them
+let wasmOnly = false;  // no JS module at all
 
 // An env for a capability set: the manifest's variables, then one binding per capability. A
 // capability that is absent still has its binding, which refuses with the manifest key to add.
@@ -53,6 +55,7 @@ internal.buildEnv = (capabilities, capsJson = "") => {
 internal.configure = (config) => {
   internal.capabilities = Object.freeze(config.capabilities || {});
   envVars = config.env || {};
+  wasmClasses = config.wasm || [];
   env = internal.buildEnv(internal.capabilities);
   internal.env = env;
   internal.configureActors(config, env);
@@ -71,11 +74,23 @@ internal.registerModule = (namespace) => {
     }
   }
   handler = hasFetch ? exported : null;
+  wasmOnly = Object.keys(namespace).length === 0 && wasmClasses.length > 0;
   const classes = [];
+  const table = { __proto__: null };
   for (const name of Object.keys(namespace)) {
-    if (name !== "default" && isClass(namespace[name])) classes.push(name);
+    if (name !== "default" && isClass(namespace[name])) {
+      classes.push(name);
+      table[name] = namespace[name];
+    }
   }
-  internal.registerActorClasses(namespace, classes);
+  for (const spec of wasmClasses) {
+    if (table[spec.name] !== undefined) {
+      throw new TypeError(`class ${spec.name} is exported by the main module and also configured as WebAssembly (classes.${spec.name}.wasm in mar.json)`);
+    }
+    table[spec.name] = internal.wasmActorClass(spec, native.wasmModule(spec.name));
+    classes.push(spec.name);
+  }
+  internal.registerActorClasses(table, classes);
   return { hasFetch, classes };
 };
 
@@ -154,6 +169,13 @@ internal.dispatchFetch = (id, method, url, headers, body, actor) => {
     return;
   }
   if (handler === null) {
+    if (wasmOnly) {
+      // A WebAssembly bundle answers only at its actors' routes.
+      const routes = wasmClasses.map((spec) => `/actors/${spec.name}/<name>`).join(", ");
+      native.respond(id, 404, "", ["content-type", "text/plain;charset=UTF-8"],
+        `this bundle is a WebAssembly actor; send requests to ${routes}\n`);
+      return;
+    }
     native.respondError(id, new TypeError("this bundle has no default export with a fetch() handler"));
     return;
   }

@@ -41,6 +41,10 @@ class ActorError extends Error {
   get name() { return "ActorError"; }
 }
 internal.ActorError = ActorError;
+// A runtime-made actor class (a Wasm actor) releases what it holds through this method when its
+// actor is torn down; user classes cannot name it.
+const kRelease = Symbol("release");
+internal.kActorRelease = kRelease;
 internal.defineGlobal("ActorError", ActorError);
 
 internal.describe = (error) => {
@@ -903,8 +907,16 @@ function ready(actor) {
 // timers and stubs are revoked.
 function teardown(actor, code, message) {
   const inflight = actor.inflight;
+  const instance = actor.instance;
   actor.inflight = null;
   actor.instance = null;
+  if (instance !== null && typeof instance[kRelease] === "function") {
+    try {
+      instance[kRelease]();
+    } catch (error) {
+      native.log("error", `actor ${actor.address}: releasing it failed: ${internal.describe(error)}`);
+    }
+  }
   actor.running = false;
   actor.generation++;  // revokes its stubs; queued deliveries of the old generation fail when run
   stats[1] -= actor.pending;
