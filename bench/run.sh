@@ -8,6 +8,8 @@
 #      (HTTP_DURATION=3 for a quick run; HTTP_ROUNDS=3 to judge the noise).
 #   4. bench/actors/actors_bench.py: the actor benchmarks (ping-pong, ring, spawn, HTTP -> actor),
 #      mar vs Erlang/OTP and workerd (ACTORS_BENCH_ARGS=--quick for a smoke run).
+#   5. bench/wasm/wasm_bench.py: Wasm actor spawn, 50,000 live Wasm actors, JS -> Wasm call vs
+#      JS -> JS (WASM_BENCH_ARGS=--quick for a smoke run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-peers.sh || echo "bench: some peers are not installed; they are skipped" >&2
@@ -15,3 +17,5 @@ python3 bench/run.py
 python3 bench/http_bench.py
 # shellcheck disable=SC2086  # ACTORS_BENCH_ARGS is a list of flags
 python3 bench/actors/actors_bench.py ${ACTORS_BENCH_ARGS:-}
+# shellcheck disable=SC2086
+python3 bench/wasm/wasm_bench.py ${WASM_BENCH_ARGS:-}

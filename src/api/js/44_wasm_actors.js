@@ -57,6 +57,31 @@ function describeTrap(error) {
   return `failed: ${internal.describe(error)}`;
 }
 
+// The instance whose code runs: the "mar" imports are one object shared by every instance (no
+// closures per actor), and find their actor here. Dispatches never nest, and an import never
+// calls back into Wasm.
+let current = null;
+function entered(actor, fn, a, b, c, d, e) {
+  const previous = current;
+  current = actor;
+  try {
+    return fn(a, b, c, d, e);
+  } finally {
+    current = previous;
+  }
+}
+const marImports = Object.freeze({
+  log: (level, pointer, length) => current.log(level, pointer, length),
+  send: (toPointer, toLength, pointer, length) => current.send(toPointer, toLength, pointer, length),
+  call: (toPointer, toLength, pointer, length, timeoutMs) => current.call(toPointer, toLength, pointer, length, timeoutMs),
+  reply: (id, pointer, length) => current.answer(id, true, pointer, length),
+  fail: (id, pointer, length) => current.answer(id, false, pointer, length),
+  self: (pointer, capacity) => current.copyOut(current.address, pointer, capacity),
+  caller: (pointer, capacity) => current.callerId(pointer, capacity),
+  timer: (delayMs) => current.timer(delayMs),
+  stop: () => current.state.stop(),
+});
+
 // Growable memories cost two kernel mappings each; past the node's budget an actor is refused
 // instead of the process aborting (docs/wasm-abi.md, "Memory").
 const memoryBudget = new FinalizationRegistry(() => native.wasmMemoryRelease());
@@ -89,7 +114,7 @@ internal.wasmActorClass = (spec, module) => {
         throw new internal.ActorError("unavailable", `too many growable WebAssembly memories are live in this node; ` +
           `give ${className}'s memory a maximum equal to its initial size (docs/wasm-abi.md, "Memory")`);
       }
-      const imports = { mar: this.marImports() };
+      const imports = { mar: marImports };
       if (needsWasi) {
         // Files as the actor's own set grants them: none without "files", read-only if it says so.
         const files = caps.files;
@@ -118,12 +143,13 @@ internal.wasmActorClass = (spec, module) => {
       }
       if (this.wasi !== null && this.memory !== null) this.wasi.setMemory(this.memory);
       if (typeof this.exports._initialize === "function") this.enter(this.exports._initialize, "_initialize");
+      // (An instance is entered only through entered(), which makes it `current` for the imports.)
     }
 
     // Runs an export for the constructor or a lifecycle hook: a trap becomes the hook's error.
     enter(fn, what) {
       try {
-        fn();
+        entered(this, fn);
       } catch (error) {
         this.broken = true;
         if (error instanceof WasmExit && error.code === 0) return true;
@@ -148,7 +174,7 @@ internal.wasmActorClass = (spec, module) => {
     onStop() {
       if (!this.broken && typeof this.exports.mar_on_stop === "function") {
         try {
-          this.exports.mar_on_stop();
+          entered(this, this.exports.mar_on_stop);
         } catch (error) {
           this.broken = true;
           native.log("error", `actor ${this.address}: mar_on_stop ${describeTrap(error)}`);
@@ -220,13 +246,13 @@ internal.wasmActorClass = (spec, module) => {
           if (typeof exports.mar_alloc !== "function") {
             throw new TypeError(`${className} exports no mar_alloc: it cannot receive a ${length}-byte payload`);
           }
-          pointer = exports.mar_alloc(length) >>> 0;
+          pointer = entered(this, exports.mar_alloc, length) >>> 0;
           if (pointer === 0 || this.memory === null || pointer + length > this.memory.buffer.byteLength) {
             throw new RangeError(`${className}'s mar_alloc(${length}) returned ${pointer === 0 ? "0" : "memory out of bounds"}`);
           }
           new Uint8Array(this.memory.buffer, pointer, length).set(bytes);
         }
-        return exports.mar_dispatch(kind, id, code, pointer, length);
+        return entered(this, exports.mar_dispatch, kind, id, code, pointer, length);
       } catch (error) {
         if (error instanceof TypeError || (error instanceof RangeError && !/call stack/.test(error.message))) throw error;
         this.trapped(error);
@@ -312,53 +338,45 @@ internal.wasmActorClass = (spec, module) => {
       return [id, promise];
     }
 
-    marImports() {
-      return {
-        log: (level, pointer, length) => {
-          const bytes = this.bytesAt(pointer, length);
-          if (bytes !== null) native.log(kLevels[level] || "info", `actor ${this.address}: ${utf8Decode(bytes)}`);
-        },
-        send: (toPointer, toLength, pointer, length) => {
-          const started = this.outgoing(toPointer, toLength, pointer, length, (stub, data) => stub.send(data));
-          if (typeof started === "number") return started;
-          const [id, promise] = started;
-          then(promise, undefined, (error) => this.later(MAR_FAILED, id, codeNumber(error), utf8Encode(String(error && error.message))));
-          return id;
-        },
-        call: (toPointer, toLength, pointer, length, timeoutMs) => {
-          const options = timeoutMs > 0 ? { timeoutMs } : undefined;
-          const started = this.outgoing(toPointer, toLength, pointer, length, (stub, data) => stub.call(data, options));
-          if (typeof started === "number") return started;
-          const [id, promise] = started;
-          then(promise, (reply) => {
-            let bytes;
-            try {
-              bytes = toBytes(reply);
-            } catch (error) {
-              return this.later(MAR_FAILED, id, E_INVALID, utf8Encode(`the reply cannot be encoded: ${error.message}`));
-            }
-            this.later(MAR_REPLY, id, 0, bytes);
-          }, (error) => this.later(MAR_FAILED, id, codeNumber(error), utf8Encode(String(error && error.message))));
-          return id;
-        },
-        reply: (id, pointer, length) => this.answer(id, true, pointer, length),
-        fail: (id, pointer, length) => this.answer(id, false, pointer, length),
-        self: (pointer, capacity) => this.copyOut(this.address, pointer, capacity),
-        caller: (pointer, capacity) => {
-          if (this.caller === undefined) return -E_INVALID;
-          return this.caller === null ? 0 : this.copyOut(this.caller, pointer, capacity);
-        },
-        timer: (delayMs) => {
-          const id = this.nextOut++;
-          try {
-            internal.setTimeout(() => this.later(MAR_TIMER, id, 0, kEmpty), Math.max(0, delayMs));
-          } catch {
-            return -E_DENIED;
-          }
-          return id;
-        },
-        stop: () => this.state.stop(),
-      };
+    log(level, pointer, length) {
+      const bytes = this.bytesAt(pointer, length);
+      if (bytes !== null) native.log(kLevels[level] || "info", `actor ${this.address}: ${utf8Decode(bytes)}`);
+    }
+    send(toPointer, toLength, pointer, length) {
+      const started = this.outgoing(toPointer, toLength, pointer, length, (stub, data) => stub.send(data));
+      if (typeof started === "number") return started;
+      const [id, promise] = started;
+      then(promise, undefined, (error) => this.later(MAR_FAILED, id, codeNumber(error), utf8Encode(String(error && error.message))));
+      return id;
+    }
+    call(toPointer, toLength, pointer, length, timeoutMs) {
+      const options = timeoutMs > 0 ? { timeoutMs } : undefined;
+      const started = this.outgoing(toPointer, toLength, pointer, length, (stub, data) => stub.call(data, options));
+      if (typeof started === "number") return started;
+      const [id, promise] = started;
+      then(promise, (reply) => {
+        let bytes;
+        try {
+          bytes = toBytes(reply);
+        } catch (error) {
+          return this.later(MAR_FAILED, id, E_INVALID, utf8Encode(`the reply cannot be encoded: ${error.message}`));
+        }
+        this.later(MAR_REPLY, id, 0, bytes);
+      }, (error) => this.later(MAR_FAILED, id, codeNumber(error), utf8Encode(String(error && error.message))));
+      return id;
+    }
+    callerId(pointer, capacity) {
+      if (this.caller === undefined) return -E_INVALID;
+      return this.caller === null ? 0 : this.copyOut(this.caller, pointer, capacity);
+    }
+    timer(delayMs) {
+      const id = this.nextOut++;
+      try {
+        internal.setTimeout(() => this.later(MAR_TIMER, id, 0, kEmpty), Math.max(0, delayMs));
+      } catch {
+        return -E_DENIED;
+      }
+      return id;
     }
 
     answer(id, ok, pointer, length) {
