@@ -129,12 +129,24 @@ int Check(const std::string& path) {
     v8::HandleScope handle_scope(v8_isolate);
     v8::Local<v8::Context> context = v8::Context::New(v8_isolate);
     v8::Context::Scope context_scope(context);
-    engine::ModuleGraph modules(bundle->root, bundle->display_root);
-    modules.Attach(context);
-    auto loaded = modules.Load(context, bundle->main);
-    if (!loaded) {
-      std::cerr << loaded.error().message << "\n";
-      status = 1;
+    if (!bundle->wasm_only) {
+      engine::ModuleGraph modules(bundle->root, bundle->display_root);
+      modules.Attach(context);
+      auto loaded = modules.Load(context, bundle->main);
+      if (!loaded) {
+        std::cerr << loaded.error().message << "\n";
+        status = 1;
+      }
+    }
+    // WebAssembly classes: what V8's compiler refuses (function bodies) is only known here.
+    for (const auto& wasm_class : bundle->wasm_classes) {
+      v8::TryCatch try_catch(v8_isolate);
+      if (v8::WasmModuleObject::Compile(v8_isolate, {wasm_class->bytes.data(), wasm_class->bytes.size()}).IsEmpty()) {
+        std::string why = try_catch.HasCaught() ? engine::ToUtf8(v8_isolate, try_catch.Exception()) : "does not compile";
+        std::cerr << (bundle->display_root.empty() ? "" : bundle->display_root + "/") << wasm_class->file << ": " << why
+                  << "\n";
+        status = 1;
+      }
     }
   }
   if (status == 0) std::cout << "ok: " << bundle->manifest.name << " (" << path << ")\n";

@@ -210,6 +210,29 @@ class WasmLoadingTest(unittest.TestCase):
             with self.subTest(cut=cut):
                 self.check_fails(self.bundle(data[:cut]), "mod.wasm")
 
+    def test_function_body_v8_refuses(self):
+        # Well-formed structure, an invalid opcode in a body: only V8's compiler can tell.
+        module = bytes.fromhex("0061736d01000000" "010401600000" "03020100" "070a01065f73746172740000" "0a050103" "00ff0b")
+        directory = self.bundle(module)
+        self.check_fails(directory, "mod.wasm: CompileError")
+        result = mar("run", directory, "--listen", "127.0.0.1:0")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("CompileError", result.stderr)
+
+    def test_a_single_wasm_file(self):
+        directory = tempfile.mkdtemp(dir=self.dir)
+        shutil.copy(os.path.join(SRC, "examples/wasm-echo/echo.wasm"), os.path.join(directory, "my-echo.wasm"))
+        result = mar("check", os.path.join(directory, "my-echo.wasm"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with Node(os.path.join(directory, "my-echo.wasm")) as node:
+            self.assertEqual(node.request("POST", "/actors/MyEcho/x", body=b"ping")[:3:2], (200, b"ping"))
+        # The default manifest grants timers, not actors: probe.wasm imports mar.call and mar.send.
+        shutil.copy(os.path.join(WASM_DIR, "probe.wasm"), os.path.join(directory, "probe.wasm"))
+        result = mar("check", os.path.join(directory, "probe.wasm"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("probe.wasm: imports capabilities the manifest does not grant: mar.call (needs capabilities.actors)",
+                      result.stderr)
+
     @unittest.skipIf(WAT2WASM is None, "wat2wasm (wabt) is not installed")
     def test_unknown_and_ungranted_imports_and_missing_exports(self):
         unknown = wat("""(module
