@@ -159,25 +159,9 @@ int InspectModule(const std::string& path, const std::string& format) {
     std::cerr << "mar: " << path << ": " << message << "\n";
     return 1;
   };
-  namespace fs = std::filesystem;
-  constexpr uintmax_t kMaxBytes = 256u << 20;  // as for the modules of a bundle
-  std::error_code error;
-  auto status = fs::status(path, error);
-  if (status.type() == fs::file_type::not_found) return fail("no such file or directory");
-  if (error) return fail("cannot read: " + error.message());
-  if (fs::is_directory(status)) return fail("is a directory, not a WebAssembly module");
-  if (!fs::is_regular_file(status)) return fail("not a regular file");
-  auto size = fs::file_size(path, error);
-  if (error) return fail("cannot read: " + error.message());
-  if (size > kMaxBytes) {
-    return fail(std::to_string(size) + " bytes; mar inspects WebAssembly modules of at most 256 MiB");
-  }
-  std::vector<uint8_t> bytes(size);
-  std::ifstream file(path, std::ios::binary);
-  if (!file || !file.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
-    return fail("cannot read");
-  }
-  auto info = wasm::Inspect(bytes);
+  auto bytes = wasm::ReadModuleFile(path);
+  if (!bytes) return fail(bytes.error().message);
+  auto info = wasm::Inspect(*bytes);
   if (!info) return fail(info.error().message);
   std::cout << (format == "json"   ? wasm::FormatJson(*info)
                 : format == "yaml" ? wasm::FormatYaml(*info)

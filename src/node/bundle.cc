@@ -55,7 +55,7 @@ nlohmann::json GrantedJson(const caps::CapabilitySet& capabilities, std::string_
 // What the built-in JS needs: env values, which capabilities exist, the bundle's name and the
 // limits the actor layer enforces in JS.
 std::string RealmConfigJson(const caps::Manifest& manifest, const caps::CapabilitySet& capabilities,
-                            const caps::Limits& limits, const nlohmann::json& wasm) {
+                            const caps::Limits& limits, const nlohmann::json& wasm, bool wasm_only) {
   nlohmann::json env = nlohmann::json::object();
   for (const auto& [key, value] : manifest.env) env[key] = value;
   nlohmann::json actor_limits = {{"mailbox", limits.mailbox},
@@ -63,7 +63,7 @@ std::string RealmConfigJson(const caps::Manifest& manifest, const caps::Capabili
                                  {"callTimeoutMs", limits.call_timeout_ms},
                                  {"messageBytes", limits.message_bytes}};
   return nlohmann::json{{"env", env}, {"capabilities", GrantedJson(capabilities, manifest.name)}, {"bundle", manifest.name},
-                        {"limits", actor_limits}, {"wasm", wasm}}
+                        {"limits", actor_limits}, {"wasm", wasm}, {"wasmOnly", wasm_only}}
       .dump();
 }
 
@@ -74,23 +74,6 @@ std::string DefaultName(const fs::path& file) {
     name += std::isalnum(static_cast<unsigned char>(lower)) || lower == '-' || lower == '_' ? lower : '-';
   }
   return name.empty() ? "main" : name.substr(0, 63);
-}
-
-constexpr uintmax_t kMaxWasmFileBytes = 256u << 20;
-
-Result<std::vector<uint8_t>> ReadWasmFile(const fs::path& path, const std::string& display) {
-  std::error_code error;
-  auto size = fs::file_size(path, error);
-  if (error) return Fail(display + ": cannot read: " + error.message());
-  if (size > kMaxWasmFileBytes) {
-    return Fail(display + ": " + std::to_string(size) + " bytes; mar loads WebAssembly modules of at most 256 MiB");
-  }
-  std::ifstream file(path, std::ios::binary);
-  std::vector<uint8_t> bytes(size);
-  if (!file || !file.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
-    return Fail(display + ": cannot read");
-  }
-  return bytes;
 }
 
 // The Wasm classes of a bundle: its .wasm main, and the classes whose manifest entry names a
@@ -105,8 +88,8 @@ Result<nlohmann::json> LoadWasmClasses(Bundle& bundle) {
     if (!fs::is_regular_file(bundle.root / file, error)) {
       return Fail(display + ": WebAssembly module of class " + name + " not found");
     }
-    auto bytes = ReadWasmFile(bundle.root / file, display);
-    if (!bytes) return std::unexpected(bytes.error());
+    auto bytes = wasm::ReadModuleFile(bundle.root / file);
+    if (!bytes) return Fail(display + ": " + bytes.error().message);
     auto prepared = wasm::PrepareActorModule(*bytes, display, bundle.capabilities, bundle.limits.wasm_memory_mb);
     if (!prepared) return std::unexpected(prepared.error());
     auto wasm_class = std::make_unique<WasmClass>();
@@ -127,8 +110,7 @@ Result<nlohmann::json> LoadWasmClasses(Bundle& bundle) {
       }
       preopens.push_back({{"guest", grant.guest}, {"host", host.string()}, {"write", grant.write && files->write}});
     }
-    specs.push_back({{"name", name}, {"growable", wasm_class->growable}, {"command", prepared->command},
-                     {"args", args}, {"env", env}, {"preopens", preopens}});
+    specs.push_back({{"name", name}, {"growable", wasm_class->growable}, {"args", args}, {"env", env}, {"preopens", preopens}});
     bundle.wasm_classes.push_back(std::move(wasm_class));
   }
   return specs;
@@ -188,7 +170,7 @@ Result<Bundle> Bundle::Load(const std::string& path, const caps::NodePolicy* pol
   bundle.limits = caps::EffectiveLimits(bundle.manifest, policy);
   auto wasm = LoadWasmClasses(bundle);
   if (!wasm) return std::unexpected(wasm.error());
-  bundle.realm_config_json = RealmConfigJson(bundle.manifest, bundle.capabilities, bundle.limits, *wasm);
+  bundle.realm_config_json = RealmConfigJson(bundle.manifest, bundle.capabilities, bundle.limits, *wasm, bundle.wasm_only);
   return bundle;
 }
 

@@ -61,8 +61,7 @@ Result<ActorModule> PrepareActorModule(std::span<const uint8_t> bytes, const std
   auto inspected = Inspect(bytes);
   if (!inspected) return Fail(file + ": " + inspected.error().message);
   ActorModule module;
-  module.info = std::move(*inspected);
-  const ModuleInfo& info = module.info;
+  const ModuleInfo& info = *inspected;
   std::vector<std::string> problems;
 
   // Imports: the ABI's functions with their exact types, WASI functions mar implements, nothing else.
@@ -118,8 +117,7 @@ Result<ActorModule> PrepareActorModule(std::span<const uint8_t> bytes, const std
     }
   }
   bool dispatch = find_export("mar_dispatch") != nullptr;
-  module.command = !dispatch && find_export("_start") != nullptr;
-  if (!dispatch && !module.command) {
+  if (!dispatch && find_export("_start") == nullptr) {
     problems.push_back("exports no mar_dispatch (an actor's entry point, see docs/wasm-abi.md) and no _start "
                        "(a WASI command)");
   }
@@ -139,12 +137,9 @@ Result<ActorModule> PrepareActorModule(std::span<const uint8_t> bytes, const std
     } else if (limits.initial > limit_pages) {
       problems.push_back("needs " + std::to_string(limits.initial * kPageBytes / 1024) + " KiB of memory at start, more "
                          "than limits.wasmMemoryMb (" + std::to_string(memory_limit_mb) + " MiB)");
-    } else if (limits.maximum && *limits.maximum == limits.initial) {
-      module.memory_pages = limits.initial;
-    } else {
+    } else if (!limits.maximum || *limits.maximum != limits.initial) {
       uint64_t maximum = std::min(limits.maximum.value_or(limit_pages), limit_pages);
       module.growable = maximum > limits.initial;
-      module.memory_pages = maximum;
       if (!limits.maximum || *limits.maximum != maximum) {
         auto changed = SetMemoryLimits(bytes, limits.initial, maximum);
         if (!changed) return Fail(file + ": " + changed.error().message);

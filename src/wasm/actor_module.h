@@ -15,10 +15,7 @@ namespace mar::wasm {
 
 struct ActorModule {
   std::vector<uint8_t> bytes;  // what V8 compiles: the file, memory limits possibly rewritten
-  ModuleInfo info;             // of the original file
-  bool command = false;        // a WASI command (_start, no mar_dispatch)
   bool growable = false;       // its memory's maximum exceeds its initial size
-  uint64_t memory_pages = 0;   // the maximum the instance's memory may reach
 };
 
 // `file` names the module in messages. `memory_limit_mb` is limits.wasmMemoryMb.

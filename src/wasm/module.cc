@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -715,6 +716,26 @@ std::string TypeText(const FuncType& type) {
     return parenthesize ? "(" + text + ")" : text;
   };
   return list(type.params, true) + " -> " + list(type.results, type.results.size() != 1);
+}
+
+Result<std::vector<uint8_t>> ReadModuleFile(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  constexpr uintmax_t kMaxBytes = 256u << 20;
+  std::error_code error;
+  auto status = fs::status(path, error);
+  if (status.type() == fs::file_type::not_found) return Fail("no such file or directory");
+  if (error) return Fail("cannot read: " + error.message());
+  if (fs::is_directory(status)) return Fail("is a directory, not a WebAssembly module");
+  if (!fs::is_regular_file(status)) return Fail("not a regular file");
+  auto size = fs::file_size(path, error);
+  if (error) return Fail("cannot read: " + error.message());
+  if (size > kMaxBytes) return Fail(std::to_string(size) + " bytes; mar reads WebAssembly modules of at most 256 MiB");
+  std::vector<uint8_t> bytes(size);
+  std::ifstream file(path, std::ios::binary);
+  if (!file || !file.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
+    return Fail("cannot read");
+  }
+  return bytes;
 }
 
 Result<ModuleInfo> Inspect(std::span<const uint8_t> bytes) {

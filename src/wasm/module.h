@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -73,6 +74,10 @@ struct ModuleInfo {
   std::optional<uint32_t> start_function;
   std::vector<std::string> custom_sections;  // names, in file order
 };
+
+// The bytes of a module file: refuses what is not a regular file, and files over 256 MiB. The
+// error says what is wrong without naming the file (the caller does).
+Result<std::vector<uint8_t>> ReadModuleFile(const std::filesystem::path& path);
 
 // Reads the module's structure; the error says what is wrong and at which byte.
 Result<ModuleInfo> Inspect(std::span<const uint8_t> bytes);

@@ -130,7 +130,7 @@ class InspectTest(unittest.TestCase):
         with open(path, "wb") as f:
             f.write(b"\0asm\x01\0\0\0")
             f.truncate((256 << 20) + 1)  # sparse: costs no disk
-        self.assert_fails(path, f"{(256 << 20) + 1} bytes; mar inspects WebAssembly modules of at most 256 MiB")
+        self.assert_fails(path, f"{(256 << 20) + 1} bytes; mar reads WebAssembly modules of at most 256 MiB")
         os.unlink(path)
 
     def test_bad_format_option(self):

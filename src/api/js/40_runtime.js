@@ -32,7 +32,7 @@ const capabilityBindings = [
 
 let envVars = {};
 let wasmClasses = [];  // the bundle's WebAssembly actor classes, as the node describes them
-let wasmOnly = false;  // no JS module at all
+let wasmOnly = false;  // main is a .wasm module: there is no JS module at all
 
 // An env for a capability set: the manifest's variables, then one binding per capability. A
 // capability that is absent still has its binding, which refuses with the manifest key to add.
@@ -56,6 +56,7 @@ internal.configure = (config) => {
   internal.capabilities = Object.freeze(config.capabilities || {});
   envVars = config.env || {};
   wasmClasses = config.wasm || [];
+  wasmOnly = config.wasmOnly === true;
   env = internal.buildEnv(internal.capabilities);
   internal.env = env;
   internal.configureActors(config, env);
@@ -74,7 +75,6 @@ internal.registerModule = (namespace) => {
     }
   }
   handler = hasFetch ? exported : null;
-  wasmOnly = Object.keys(namespace).length === 0 && wasmClasses.length > 0;
   const classes = [];
   const table = { __proto__: null };
   for (const name of Object.keys(namespace)) {
