@@ -24,7 +24,7 @@ class GpuServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (BundledLavapipeIcd().empty() || BundledWebgpuLibrary().empty()) return;
-    ASSERT_TRUE(ChooseDriver({.library = "", .driver = "lavapipe"}).has_value());
+    ASSERT_TRUE(ChooseDriver({.library = "", .driver = "lavapipe", .backend = ""}).has_value());
   }
   void SetUp() override {
     if (BundledLavapipeIcd().empty() || BundledWebgpuLibrary().empty()) {

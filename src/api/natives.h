@@ -11,5 +11,6 @@ void AddIdnaNatives(engine::NativeObject& natives);      // natives_idna.cc
 void AddRuntimeNatives(engine::NativeObject& natives);   // realm.cc: log, timers, clone, fetch glue
 void AddActorNatives(engine::NativeObject& natives);     // natives_actors.cc: actor glue
 void AddWasiNatives(engine::NativeObject& natives);      // natives_wasi.cc: WASI files
+void AddGpuNatives(engine::NativeObject& natives);       // natives_gpu.cc: env.GPU
 
 }  // namespace mar::api

@@ -282,6 +282,7 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   AddIdnaNatives(natives);
   AddActorNatives(natives);
   AddWasiNatives(natives);
+  AddGpuNatives(natives);
   natives.Value("timeOrigin", v8::Number::New(isolate_, time_origin_ms_));
 
   uint32_t* epoch = host_.EventEpochCell();
@@ -460,6 +461,41 @@ void Realm::FetchHead(uint64_t id, int status, std::string_view status_text,
                                  OneByteString(isolate_, status_text),
                                  HeaderArray(isolate_, headers)};
   if (Entry("fetchHead")->Call(context, v8::Undefined(isolate_), 4, argv).IsEmpty()) return;
+}
+
+void Realm::GpuSettled(uint64_t id, gpu::Outcome outcome) {
+  v8::Local<v8::Context> context = this->context();
+  v8::Local<v8::Value> value = v8::Undefined(isolate_);
+  if (outcome.code.empty() && !outcome.bytes.empty()) {
+    // Counted against the bundle's memory budget like any ArrayBuffer it makes.
+    v8::Local<v8::ArrayBuffer> buffer;
+    if (engine::NewArrayBuffer(isolate_, outcome.bytes.size()).ToLocal(&buffer)) {
+      std::memcpy(buffer->Data(), outcome.bytes.data(), outcome.bytes.size());
+      value = buffer;
+    } else {
+      outcome = gpu::Outcome::Failed("out_of_memory", "the " + std::to_string(outcome.bytes.size()) +
+                                                          " bytes read back exceed the bundle's memory budget (limits.memoryMb)");
+    }
+  } else if (outcome.code.empty()) {
+    value = v8::Number::New(isolate_, outcome.gpu_ms);
+  }
+  v8::Local<v8::Value> messages = v8::Undefined(isolate_);
+  if (!outcome.messages.empty()) {
+    v8::Local<v8::Array> list = v8::Array::New(isolate_, static_cast<int>(outcome.messages.size()));
+    for (size_t i = 0; i < outcome.messages.size(); ++i) {
+      const auto& m = outcome.messages[i];
+      v8::Local<v8::Object> entry = v8::Object::New(isolate_);
+      entry->Set(context, ToV8(isolate_, "type"), ToV8(isolate_, m.type)).Check();
+      entry->Set(context, ToV8(isolate_, "line"), v8::Number::New(isolate_, static_cast<double>(m.line))).Check();
+      entry->Set(context, ToV8(isolate_, "column"), v8::Number::New(isolate_, static_cast<double>(m.column))).Check();
+      entry->Set(context, ToV8(isolate_, "message"), ToV8(isolate_, m.message)).Check();
+      list->Set(context, static_cast<uint32_t>(i), entry).Check();
+    }
+    messages = list;
+  }
+  v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(id)), ToV8(isolate_, outcome.code),
+                                 ToV8(isolate_, outcome.message), value, messages};
+  if (Entry("gpuSettled")->Call(context, v8::Undefined(isolate_), 5, argv).IsEmpty()) return;
 }
 
 void Realm::FetchFailed(uint64_t id, std::string_view message) {

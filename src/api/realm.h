@@ -13,7 +13,12 @@
 
 #include "base/result.h"
 #include "engine/code_cache.h"
+#include "gpu/requests.h"
 #include "obs/log.h"
+
+namespace mar::gpu {
+class Service;
+}
 
 namespace mar::api {
 
@@ -130,6 +135,14 @@ class RealmHost {
   // The process-wide budget of growable Wasm memories (engine::Engine).
   virtual bool AcquireGrowableWasmMemory() { return true; }
   virtual void ReleaseGrowableWasmMemory() {}
+
+  // GPU compute (45_gpu.js, natives_gpu.cc): the node's GPU service, null when the bundle has no
+  // GPU grant; the group this isolate's owners belong to (all released when the isolate goes);
+  // and the callback that brings the answer to request `request_id` back to this shard, where
+  // Realm::GpuSettled runs as an event.
+  virtual gpu::Service* GpuService() { return nullptr; }
+  virtual uint64_t GpuGroup() { return 0; }
+  virtual gpu::Callback GpuCallback(uint64_t request_id) { return {}; }
 };
 
 // Embedder data slot holding the Realm* of a context.
@@ -193,6 +206,8 @@ class Realm {
   void FetchHead(uint64_t id, int status, std::string_view status_text,
                  std::span<const std::pair<std::string, std::string>> headers);
   void FetchFailed(uint64_t id, std::string_view message);
+  // The answer to env.GPU request `id` (readBuffer, dispatch).
+  void GpuSettled(uint64_t id, gpu::Outcome outcome);
 
   // Compiles and runs a built-in script through the code cache; used by the natives too.
   v8::MaybeLocal<v8::Value> RunBuiltin(const std::string& name, std::string_view wrapped_source);

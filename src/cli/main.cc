@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/isolate.h"
 #include "engine/modules.h"
+#include "gpu/provider.h"
 #include "node/bundle.h"
 #include "node/node.h"
 #include "obs/log.h"
@@ -169,8 +170,13 @@ int InspectModule(const std::string& path, const std::string& format) {
   return 0;
 }
 
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
 int Run(const std::string& path, const std::string& listen, int shards, const std::string& policy_path,
-        const std::string& log_format, const std::string& log_level) {
+        const std::string& log_format, const std::string& log_level, gpu::ProviderOptions gpu_options) {
   auto format = log_format == "json" ? obs::LogFormat::kJson : log_format == "human" ? obs::LogFormat::kHuman
                                                                                        : obs::LogFormat::kAuto;
   auto level = log_level == "debug"  ? obs::Level::kDebug
@@ -201,6 +207,24 @@ int Run(const std::string& path, const std::string& listen, int shards, const st
     logger->Warn("node", "policy removes a grant: " + denied);
   }
 
+  // The Vulkan driver is read from the environment when libvulkan loads: choose it now, while
+  // this is the only thread (setenv is not safe beside other threads).
+  if (bundle->capabilities.gpu) {
+    if (gpu_options.library.empty()) gpu_options.library = EnvOr("MAR_GPU_LIBRARY", "");
+    if (gpu_options.driver.empty()) gpu_options.driver = EnvOr("MAR_GPU_DRIVER", "");
+    if (gpu_options.backend.empty()) gpu_options.backend = EnvOr("MAR_GPU_BACKEND", "");
+    if (auto backend = gpu::BackendFromName(gpu_options.backend); !backend) {
+      std::cerr << "mar: " << backend.error().message << "\n";
+      return 2;
+    }
+    auto driver = gpu::ChooseDriver(gpu_options);
+    if (!driver) {
+      std::cerr << "mar: " << driver.error().message << "\n";
+      return 2;
+    }
+    logger->Info("gpu", "Vulkan driver: " + driver->description);
+  }
+
   // Every connection is a descriptor: take the whole hard limit (the soft default is often 1024).
   if (rlimit files; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
@@ -229,6 +253,7 @@ int Run(const std::string& path, const std::string& listen, int shards, const st
   options.listen_host = address->host;
   options.listen_port = address->port;
   options.shards = shards;
+  options.gpu = std::move(gpu_options);
   auto node = node::Node::Start(*engine, std::move(*bundle), options, logger);
   if (!node) {
     std::cerr << node.error().message << "\n";
@@ -266,6 +291,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "json", "human"}));
   run->add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  gpu::ProviderOptions gpu_options;
+  run->add_option("--gpu-library", gpu_options.library,
+                  "webgpu.h library to load for env.GPU (default: MAR_GPU_LIBRARY, the usual names, then the bundled Dawn)");
+  run->add_option("--gpu-backend", gpu_options.backend,
+                  "WebGPU backend to ask for: vulkan (the default; metal on macOS), auto, d3d12, d3d11, opengl, opengles "
+                  "(default: MAR_GPU_BACKEND)");
+  run->add_option("--gpu-driver", gpu_options.driver,
+                  "Vulkan driver for env.GPU: auto (a GPU's if there is one, else lavapipe), lavapipe, system, or an ICD .json "
+                  "(default: MAR_GPU_DRIVER, else auto)");
 
   std::string check_path;
   auto* check = app.add_subcommand("check", "Validate a bundle and its manifest without running it");
@@ -280,7 +314,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (!cache_output.empty()) return WriteBuiltinCache(cache_output);
-  if (*run) return Run(run_path, listen, shards, policy_path, log_format, log_level);
+  if (*run) return Run(run_path, listen, shards, policy_path, log_format, log_level, std::move(gpu_options));
   if (*check) return Check(check_path);
   if (*inspect) return InspectModule(inspect_path, inspect_format);
   std::cerr << app.help();

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -166,6 +168,24 @@ Result<std::unique_ptr<Library>> Library::Load(const ProviderOptions& options) {
 // Never dlclose'd: Dawn keeps threads and thread-local state that must outlive any unload, and
 // a second node in the process reuses the loaded copy.
 Library::~Library() = default;
+
+Result<uint32_t> BackendFromName(const std::string& name) {
+  if (name.empty()) {
+#if defined(__APPLE__)
+    return wgpu::kBackendMetal;
+#else
+    return wgpu::kBackendVulkan;
+#endif
+  }
+  if (name == "auto") return 0u;
+  for (uint32_t backend = wgpu::kBackendNull; backend <= wgpu::kBackendOpenGLES; ++backend) {
+    std::string known = BackendName(backend);
+    std::erase(known, ' ');
+    std::transform(known.begin(), known.end(), known.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (known == name) return backend;
+  }
+  return Fail("--gpu-backend " + name + ": unknown backend (expected auto, vulkan, metal, d3d12, d3d11, opengl, opengles or null)");
+}
 
 const char* BackendName(uint32_t backend) {
   switch (backend) {

@@ -22,7 +22,13 @@ struct ProviderOptions {
   // "lavapipe": the bundled CPU driver; "system": whatever the Vulkan loader finds;
   // anything else: the path of an ICD manifest (.json).
   std::string driver;
+  // "" = Vulkan (Metal on macOS); "auto" lets the library choose; or vulkan, metal, d3d12, d3d11,
+  // opengl, opengles, null (the library's do-nothing adapter: refused, useful to test that).
+  std::string backend;
 };
+
+// The BackendType to request for a --gpu-backend name (0: the library's choice), or an error.
+Result<uint32_t> BackendFromName(const std::string& name);
 
 // What ChooseDriver decided, for the start-up log.
 struct DriverChoice {

@@ -127,12 +127,12 @@ Result<std::string> Service::Gpu::Open() {
   instance_ = p_.CreateInstance(&descriptor);
   if (!instance_) return Fail(library_->path() + ": wgpuCreateInstance failed");
 
+  auto backend_wanted = BackendFromName(service_.options_.backend);
+  if (!backend_wanted) return std::unexpected(backend_wanted.error());
   wgpu::RequestAdapterOptions options;
   options.power_preference = wgpu::kPowerPreferenceHighPerformance;
-#if !defined(__APPLE__)
   // Asked for by name: with no backend requested, Dawn silently falls back to its Null adapter.
-  options.backend_type = wgpu::kBackendVulkan;
-#endif
+  options.backend_type = *backend_wanted;
   struct AdapterResult {
     uint32_t status = 0;
     wgpu::Adapter adapter = nullptr;
@@ -148,7 +148,8 @@ Result<std::string> Service::Gpu::Open() {
       });
   if (!Wait(p_.InstanceRequestAdapter(instance_, &options, callback)) || got.status != wgpu::kStatusSuccess ||
       !got.adapter) {
-    return Fail("no Vulkan adapter" + (got.message.empty() ? std::string() : ": " + got.message) +
+    return Fail(std::string("no ") + (*backend_wanted ? BackendName(*backend_wanted) : "GPU") + " adapter" +
+                (got.message.empty() ? std::string() : ": " + got.message) +
                 " (is a Vulkan driver installed? --gpu-driver lavapipe selects the CPU one)");
   }
   adapter_ = got.adapter;
@@ -160,7 +161,7 @@ Result<std::string> Service::Gpu::Open() {
   std::string description(info.description.view());
   p_.AdapterInfoFreeMembers(info);
   if (backend == wgpu::kBackendNull) {
-    return Fail("the library offered only its Null adapter, which runs nothing (no working Vulkan driver)");
+    return Fail("the library offered only its Null adapter, which runs nothing (no working GPU driver); refused");
   }
   adapter_name_ = "\"" + name + "\" (" + AdapterTypeName(type) + ", " + BackendName(backend) + ")";
   auto opened = OpenDevice();
@@ -724,6 +725,11 @@ std::string Service::unavailable() const {
 void Service::Post(std::function<void(Gpu&)> task) {
   queue_.push_back(std::move(task));  // under mutex_
   wake_.notify_one();
+}
+
+uint64_t Service::NewGroup() {
+  std::lock_guard lock(mutex_);
+  return next_group_++;
 }
 
 uint64_t Service::NewOwner(uint64_t group, Quota quota, std::string label) {

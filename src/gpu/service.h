@@ -30,52 +30,10 @@
 
 #include "base/result.h"
 #include "gpu/provider.h"
+#include "gpu/requests.h"
 #include "obs/log.h"
 
 namespace mar::gpu {
-
-struct Quota {
-  uint64_t max_buffer_bytes = 64ull << 20;
-  uint32_t max_dispatch_ms = 2000;
-};
-
-struct CompileMessage {
-  std::string type;  // "error", "warning", "info"
-  uint64_t line = 0, column = 0;
-  std::string message;
-};
-
-// The answer to an asynchronous request. `code` is empty on success, else one of: unavailable,
-// invalid_argument, wgsl_error (messages set), validation, out_of_memory, timeout, device_lost.
-struct Outcome {
-  std::string code;
-  std::string message;
-  std::vector<uint8_t> bytes;            // readBuffer
-  std::vector<CompileMessage> messages;  // wgsl_error
-  double gpu_ms = 0;                     // dispatch: submit to completion
-
-  static Outcome Failed(std::string code, std::string message) {
-    Outcome outcome;
-    outcome.code = std::move(code);
-    outcome.message = std::move(message);
-    return outcome;
-  }
-};
-using Callback = std::function<void(Outcome)>;
-
-struct Binding {
-  uint32_t group = 0;
-  uint32_t binding = 0;
-  uint64_t buffer = 0;
-  uint64_t offset = 0;
-  uint64_t size = 0;  // 0: to the end of the buffer
-};
-struct DispatchRequest {
-  std::string code;
-  std::string entry_point = "main";
-  std::vector<Binding> bindings;
-  uint32_t workgroups[3] = {1, 1, 1};
-};
 
 struct ServiceStats {
   uint64_t buffers = 0, buffer_bytes = 0;  // live, all owners
@@ -99,6 +57,7 @@ class Service {
   // "" while starting or ready; why there is no GPU otherwise.
   std::string unavailable() const;
 
+  uint64_t NewGroup();
   uint64_t NewOwner(uint64_t group, Quota quota, std::string label);
   void ReleaseOwner(uint64_t owner);
   void ReleaseGroup(uint64_t group);
@@ -151,7 +110,7 @@ class Service {
   std::deque<std::function<void(Gpu&)>> queue_;
   std::unordered_map<uint64_t, Owner> owners_;
   std::unordered_map<uint64_t, BufferInfo> buffers_;
-  uint64_t next_owner_ = 1, next_buffer_ = 1;
+  uint64_t next_owner_ = 1, next_buffer_ = 1, next_group_ = 1;
   ServiceStats stats_;
   std::unique_ptr<Gpu> gpu_;
   std::thread thread_;

@@ -44,6 +44,7 @@ BundleHost::BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundl
       timer_(shard.io()),
       actors_(std::move(actors)),
       alive_(std::make_shared<BundleHost*>(this)) {
+  if (actors_.gpu) gpu_group_ = actors_.gpu->NewGroup();
   outbound_ = std::make_unique<OutboundFetches>(shard.io(), bundle.capabilities, static_cast<OutboundEvents&>(*this));
 }
 
@@ -57,6 +58,7 @@ BundleHost::~BundleHost() {
     else request.exchange->Fail(503, NewIncidentId());
   }
   outbound_.reset();
+  if (actors_.gpu) actors_.gpu->ReleaseGroup(gpu_group_);  // whatever its actors still held
   realm_.reset();
   modules_.reset();
   isolate_.reset();
@@ -697,6 +699,19 @@ void BundleHost::ArmTimer(double delay_ms) {
   timer_.async_wait([run](const boost::system::error_code& error) {
     if (!error) run();
   });
+}
+
+gpu::Callback BundleHost::GpuCallback(uint64_t request_id) {
+  // Called on the GPU thread: hop to this shard; the host may be gone by then.
+  return [weak = std::weak_ptr<BundleHost*>(alive_), shard = &shard_, request_id](gpu::Outcome outcome) {
+    shard->Post([weak, request_id, outcome = std::move(outcome)]() mutable {
+      auto alive = weak.lock();
+      if (!alive || !*alive) return;
+      BundleHost* host = *alive;
+      if (host->dead_) return;
+      host->RunEvent([&] { host->realm_->GpuSettled(request_id, std::move(outcome)); });
+    });
+  };
 }
 
 uint32_t* BundleHost::EventEpochCell() { return shard_.cpu_monitor().epoch_cell(); }

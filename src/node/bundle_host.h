@@ -18,6 +18,7 @@
 #include "api/realm.h"
 #include "engine/isolate.h"
 #include "engine/modules.h"
+#include "gpu/service.h"
 #include "net/http_server.h"
 #include "node/outbound_fetch.h"
 #include "node/bundle.h"
@@ -40,6 +41,7 @@ struct ActorServices {
   std::function<void(int shard, api::ActorEnvelope envelope)> post;
   std::function<void(std::string address, std::chrono::milliseconds delay)> schedule_restart;  // on this shard
   double* stats = nullptr;  // two cells: messages delivered, messages queued
+  gpu::Service* gpu = nullptr;  // the node's GPU (env.GPU), null when the bundle has no GPU grant
 };
 
 class BundleHost final : public api::RealmHost, private OutboundEvents {
@@ -94,6 +96,9 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   v8::MaybeLocal<v8::WasmModuleObject> WasmModule(std::string_view cls) override;
   bool AcquireGrowableWasmMemory() override;
   void ReleaseGrowableWasmMemory() override;
+  gpu::Service* GpuService() override { return actors_.gpu; }
+  uint64_t GpuGroup() override { return gpu_group_; }
+  gpu::Callback GpuCallback(uint64_t request_id) override;
 
  private:
   BundleHost(engine::Engine& engine, Shard& shard, const Bundle& bundle, obs::Logger& logger, ActorServices actors);
@@ -162,6 +167,7 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   std::unordered_map<std::string, std::unique_ptr<caps::CapabilitySet>> narrowed_sets_;
   // Lets callbacks posted by V8's platform find out whether this host still exists.
   std::shared_ptr<BundleHost*> alive_;
+  uint64_t gpu_group_ = 0;  // this isolate's GPU owners; released with the host
 };
 
 }  // namespace mar::node

@@ -63,6 +63,8 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
   int shard_count = options.shards > 0 ? options.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   node->watchdog_ = std::make_unique<engine::Watchdog>();
   node->resolver_ = std::make_unique<actor::LocalResolver>(shard_count);
+  // The GPU opens in the background (tens of ms on a CPU driver): the node does not wait for it.
+  if (node->bundle_.capabilities.gpu) node->gpu_ = gpu::Service::Start(options.gpu, node->logger_);
   for (int i = 0; i < shard_count; ++i) {
     node->shards_.push_back(std::make_unique<ShardState>(i, static_cast<actor::ActorObserver*>(node.get())));
     node->shards_.back()->shard.Start();
@@ -167,6 +169,7 @@ Result<void> Node::StartHost(ShardState& state) {
     ScheduleRestart(state, std::move(address), delay);
   };
   actors.stats = state.actor_stats;
+  actors.gpu = gpu_.get();
   auto host = BundleHost::Start(engine_, state.shard, bundle_, *logger_, std::move(actors));
   if (!host) return std::unexpected(host.error());
   auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);

@@ -14,6 +14,7 @@
 #include "actor/resolver.h"
 #include "base/result.h"
 #include "api/realm.h"
+#include "gpu/service.h"
 #include "net/http_server.h"
 #include "node/bundle.h"
 #include "obs/log.h"
@@ -34,6 +35,7 @@ struct NodeOptions {
   int shards = 0;  // 0: one per CPU core
   std::chrono::milliseconds drain_timeout{10000};
   net::HttpLimits http;
+  gpu::ProviderOptions gpu;  // which webgpu.h library (the driver is chosen before threads start)
 };
 
 class Node final : private actor::ActorObserver {
@@ -80,6 +82,7 @@ class Node final : private actor::ActorObserver {
   std::shared_ptr<obs::Logger> logger_;
   std::unique_ptr<engine::Watchdog> watchdog_;
   std::vector<std::unique_ptr<ShardState>> shards_;
+  std::unique_ptr<gpu::Service> gpu_;  // when the bundle is granted the GPU; goes before the shards
   uint16_t port_ = 0;
   bool stopped_ = false;
   std::atomic<bool> tearing_down_{false};  // no more actor deliveries or restarts

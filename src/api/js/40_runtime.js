@@ -26,7 +26,6 @@ function refusingCapability(bindingName, message) {
 
 const capabilityBindings = [
   // [env binding, capability key, what this build says when the capability is granted]
-  ["GPU", "gpu", "GPU compute is not available in this version of mar yet"],
   ["CAMERA", "camera", "camera capture is not available in this version of mar yet"],
 ];
 
@@ -36,13 +35,18 @@ let wasmOnly = false;  // main is a .wasm module: there is no JS module at all
 
 // An env for a capability set: the manifest's variables, then one binding per capability. A
 // capability that is absent still has its binding, which refuses with the manifest key to add.
-internal.buildEnv = (capabilities, capsJson = "") => {
+// `actor`: the actor record the env is for (its GPU binding is its own), undefined for the
+// bundle's default handler.
+internal.buildEnv = (capabilities, capsJson = "", actor = undefined) => {
   const built = {};
   for (const [key, value] of Object.entries(envVars)) built[key] = value;
   const has = (key) => Object.prototype.hasOwnProperty.call(capabilities, key);
   built.ACTORS = has("actors")
     ? internal.newActorsBinding(capsJson)
     : refusingCapability("ACTORS", `capability "actors" is not granted to this bundle; add "capabilities.actors" to mar.json`);
+  built.GPU = has("gpu")
+    ? internal.newGpuBinding(capabilities.gpu, actor)
+    : refusingCapability("GPU", `capability "gpu" is not granted to this bundle; add "capabilities.gpu" to mar.json`);
   for (const [binding, key, unavailable] of capabilityBindings) {
     built[binding] = refusingCapability(
       binding,

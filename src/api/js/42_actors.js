@@ -83,6 +83,7 @@ let bundleName = "";
 let classes = new Map();          // class name -> constructor
 let limits = { mailbox: 1024, mailboxWaitMs: 1000, callTimeoutMs: 30000, messageBytes: 1 << 20 };
 let sharedEnv = null;             // the env of actors with the bundle's own capabilities
+let gpuGranted = false;           // the bundle has capabilities.gpu: per-actor GPU bindings
 
 internal.configureActors = (config, env) => {
   bundleName = config.bundle || "";
@@ -94,6 +95,7 @@ internal.configureActors = (config, env) => {
     messageBytes: l.messageBytes || (1 << 20),
   };
   sharedEnv = env;
+  gpuGranted = internal.capabilities.gpu !== undefined;
 };
 
 internal.registerActorClasses = (namespace, names) => {
@@ -788,10 +790,11 @@ internal.actorEnvelope = (kind, address, sender, callId, origin, value) => {
 
 // ---- lifecycle ------------------------------------------------------------------------------
 
+// Actors of a bundle with the GPU get an env of their own: their GPU binding owns their buffers.
 function actorEnv(actor) {
-  if (actor.capsJson === "") return sharedEnv;
+  if (actor.capsJson === "") return gpuGranted ? internal.buildEnv(internal.capabilities, "", actor) : sharedEnv;
   actor.caps = JSON.parse(actor.capsJson);
-  return internal.buildEnv(actor.caps, actor.capsJson);
+  return internal.buildEnv(actor.caps, actor.capsJson, actor);
 }
 
 // Activates `address` here (spawn, or a remote spawn); the promise resolves once it runs.
@@ -917,6 +920,7 @@ function teardown(actor, code, message) {
       native.log("error", `actor ${actor.address}: releasing it failed: ${internal.describe(error)}`);
     }
   }
+  if (gpuGranted) internal.gpuReleaseActor(actor);  // its GPU buffers are freed
   actor.running = false;
   actor.generation++;  // revokes its stubs; queued deliveries of the old generation fail when run
   stats[1] -= actor.pending;
