@@ -10,6 +10,8 @@
 #      mar vs Erlang/OTP and workerd (ACTORS_BENCH_ARGS=--quick for a smoke run).
 #   5. bench/wasm/wasm_bench.py: Wasm actor spawn, 50,000 live Wasm actors, JS -> Wasm call vs
 #      JS -> JS (WASM_BENCH_ARGS=--quick for a smoke run).
+#   6. bench/gpu/gpu_bench.py: env.GPU empty dispatch round trip vs Deno's WebGPU on the same
+#      driver, and vector-add bandwidth (GPU_BENCH_ARGS=--quick; --driver system on a real GPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-peers.sh || echo "bench: some peers are not installed; they are skipped" >&2
@@ -19,3 +21,5 @@ python3 bench/http_bench.py
 python3 bench/actors/actors_bench.py ${ACTORS_BENCH_ARGS:-}
 # shellcheck disable=SC2086
 python3 bench/wasm/wasm_bench.py ${WASM_BENCH_ARGS:-}
+# shellcheck disable=SC2086
+python3 bench/gpu/gpu_bench.py ${GPU_BENCH_ARGS:-}

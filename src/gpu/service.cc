@@ -13,6 +13,7 @@ namespace mar::gpu {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr auto kHotSpin = std::chrono::microseconds(300);  // see Service::Run
 constexpr uint64_t kWaitNs = 30ull * 1000 * 1000 * 1000;  // bound on waiting for an immediate future
 
 uint64_t Align4(uint64_t n) { return (n + 3) & ~uint64_t{3}; }
@@ -639,7 +640,7 @@ void Service::Gpu::Dispatch(const DispatchRequest& request, uint32_t max_ms, Cal
 }
 
 void Service::Gpu::OnWorkDone(uint32_t status, wgpu::StringView message, void* self, void* id) {
-  auto* gpu = static_cast<Gpu*>(self);
+    auto* gpu = static_cast<Gpu*>(self);
   auto it = gpu->pending_.find(reinterpret_cast<uintptr_t>(id));
   if (it == gpu->pending_.end()) return;
   Outcome outcome;
@@ -686,10 +687,19 @@ void Service::Run() {
   else logger_->Warn("gpu", "no GPU: " + opened.error().message + "; env.GPU calls will fail with this reason");
 
   std::deque<std::function<void(Gpu&)>> tasks;
+  auto last_work = Clock::now();
   while (true) {
     {
       std::unique_lock lock(mutex_);
       if (!gpu->busy()) {
+        // Stay awake a moment after work: whoever awaited the last answer usually sends the next
+        // request right away, and a sleeping thread takes tens of microseconds to wake.
+        auto hot_until = last_work + kHotSpin;
+        while (queue_.empty() && !stop_ && Clock::now() < hot_until) {
+          lock.unlock();
+          std::this_thread::yield();
+          lock.lock();
+        }
         wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       } else if (queue_.empty() && !stop_) {
         auto interval = gpu->PollInterval();
@@ -705,8 +715,10 @@ void Service::Run() {
       tasks.swap(queue_);
     }
     for (auto& task : tasks) task(*gpu);
+    bool worked = !tasks.empty() || gpu->busy();
     tasks.clear();
     gpu->Poll();
+    if (worked) last_work = Clock::now();
   }
   gpu.reset();
 }
