@@ -122,6 +122,38 @@ TEST_F(GpuServiceTest, QuotasAndOwnership) {
   EXPECT_FALSE(service_->CreateBuffer(owner, 4, false).has_value());
 }
 
+TEST_F(GpuServiceTest, QueuedWorkIsBoundedLikeBuffers) {
+  // Read-backs wait behind a slow dispatch; what they hold in flight counts against the quota,
+  // so a loop that never awaits cannot pile up memory.
+  uint64_t owner = service_->NewOwner(1, {.max_buffer_bytes = 1 << 20, .max_dispatch_ms = 60000}, "reader");
+  uint64_t buffer = *service_->CreateBuffer(owner, 512 << 10, false);
+  const char* slow = R"(
+@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  var x = id.x;
+  for (var i = 0u; i < 1000000u; i++) { x = x * 1664525u + 1013904223u; }
+  out[id.x] = x;
+})";
+  std::promise<Outcome> dispatched;
+  ASSERT_TRUE(service_->Dispatch(owner, {slow, "main", {{0, 0, buffer}}, {16, 1, 1}},
+                                 [&](Outcome o) { dispatched.set_value(std::move(o)); }).has_value());
+  std::promise<Outcome> first, second;
+  ASSERT_TRUE(service_->ReadBuffer(owner, buffer, 0, 512 << 10, [&](Outcome o) { first.set_value(std::move(o)); }).has_value());
+  ASSERT_TRUE(service_->ReadBuffer(owner, buffer, 0, 512 << 10, [&](Outcome o) { second.set_value(std::move(o)); }).has_value());
+  auto third = service_->ReadBuffer(owner, buffer, 0, 4, [](Outcome) {});
+  ASSERT_FALSE(third.has_value());
+  EXPECT_TRUE(third.error().message.starts_with("quota_exceeded:")) << third.error().message;
+  EXPECT_NE(third.error().message.find("still queued"), std::string::npos);
+  auto write = service_->WriteBuffer(owner, buffer, 0, std::vector<uint8_t>(4));
+  EXPECT_FALSE(write.has_value());
+  EXPECT_EQ(dispatched.get_future().get().code, "");
+  EXPECT_EQ(first.get_future().get().code, "");
+  EXPECT_EQ(second.get_future().get().code, "");
+  // Answered: the room is back.
+  EXPECT_TRUE(service_->WriteBuffer(owner, buffer, 0, std::vector<uint8_t>(4)).has_value());
+}
+
 TEST_F(GpuServiceTest, PooledBuffersComeBackZeroed) {
   uint64_t owner = service_->NewOwner(1, {}, "a");
   uint64_t buffer = Upload(owner, std::vector<float>(256, 42.0f));

@@ -1,6 +1,7 @@
 #include "gpu/service.h"
 
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -165,6 +166,11 @@ Result<std::string> Service::Gpu::Open() {
     return Fail("the library offered only its Null adapter, which runs nothing (no working GPU driver); refused");
   }
   adapter_name_ = "\"" + name + "\" (" + AdapterTypeName(type) + ", " + BackendName(backend) + ")";
+  if (type == wgpu::kAdapterCPU) {
+    uint64_t ram = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    std::lock_guard lock(service_.mutex_);
+    service_.node_limit_ = ram / 2;
+  }
   auto opened = OpenDevice();
   if (!opened) return std::unexpected(opened.error());
   return "library " + library_->path() + ", backend " + BackendName(backend) + ", adapter " + adapter_name_ +
@@ -747,7 +753,7 @@ uint64_t Service::NewGroup() {
 uint64_t Service::NewOwner(uint64_t group, Quota quota, std::string label) {
   std::lock_guard lock(mutex_);
   uint64_t id = next_owner_++;
-  owners_.emplace(id, Owner{group, quota, std::move(label), 0, {}});
+  owners_.emplace(id, Owner{group, quota, std::move(label), 0, 0, {}});
   return id;
 }
 
@@ -789,6 +795,25 @@ Result<const Service::BufferInfo*> Service::OwnedBuffer(uint64_t owner, uint64_t
   return &it->second;
 }
 
+Result<void> Service::Queue(uint64_t owner_id, uint64_t bytes, const char* what) {
+  auto owner = owners_.find(owner_id);
+  if (owner == owners_.end()) return Fail(Refusal("invalid_argument", "this GPU binding was released"));
+  Owner& o = owner->second;
+  if (o.queued_bytes + bytes > o.quota.max_buffer_bytes) {
+    return Fail(Refusal("quota_exceeded", std::string(what) + " of " + std::to_string(o.queued_bytes) +
+                                              " bytes are still queued for the GPU, and capabilities.gpu.maxBufferBytes (" +
+                                              std::to_string(o.quota.max_buffer_bytes) +
+                                              ") bounds them too: await a readBuffer or dispatch first"));
+  }
+  o.queued_bytes += bytes;
+  return {};
+}
+
+void Service::Unqueue(uint64_t owner_id, uint64_t bytes) {
+  std::lock_guard lock(mutex_);
+  if (auto owner = owners_.find(owner_id); owner != owners_.end()) owner->second.queued_bytes -= std::min(bytes, owner->second.queued_bytes);
+}
+
 Result<uint64_t> Service::CreateBuffer(uint64_t owner_id, uint64_t size, bool uniform) {
   std::lock_guard lock(mutex_);
   if (!unavailable_.empty()) return Fail(Refusal("unavailable", unavailable_));
@@ -804,6 +829,11 @@ Result<uint64_t> Service::CreateBuffer(uint64_t owner_id, uint64_t size, bool un
     return Fail(Refusal("quota_exceeded", "a buffer of " + std::to_string(size) + " bytes would exceed capabilities.gpu.maxBufferBytes (" +
                                               std::to_string(o.quota.max_buffer_bytes) + "): " + std::to_string(o.bytes) +
                                               " bytes are held in " + std::to_string(o.buffers.size()) + " buffer(s)"));
+  }
+  if (node_limit_ && stats_.buffer_bytes + size > node_limit_) {
+    return Fail(Refusal("out_of_memory", "the node's GPU memory is used up: its CPU adapter may hold " + Mib(node_limit_) +
+                                             " of buffers (half the machine's memory) and " + Mib(stats_.buffer_bytes) +
+                                             " are held"));
   }
   uint64_t id = next_buffer_++;
   buffers_.emplace(id, BufferInfo{owner_id, size, uniform});
@@ -830,10 +860,14 @@ Result<void> Service::WriteBuffer(uint64_t owner, uint64_t buffer, uint64_t offs
                                             "unaligned only at the end of the buffer)"));
   }
   if (bytes.empty()) return {};
+  if (auto queued = Queue(owner, bytes.size(), "writes"); !queued) return queued;
   // Copied now, as WebGPU's writeBuffer does: the caller may change its bytes right after.
   std::vector<uint8_t> copy(Align4(bytes.size()), 0);
   std::memcpy(copy.data(), bytes.data(), bytes.size());
-  Post([buffer, offset, copy = std::move(copy)](Gpu& gpu) { gpu.Write(buffer, offset, copy); });
+  Post([this, owner, buffer, offset, copy = std::move(copy)](Gpu& gpu) {
+    gpu.Write(buffer, offset, copy);
+    Unqueue(owner, copy.size() ? copy.size() : 0);
+  });
   return {};
 }
 
@@ -867,7 +901,12 @@ Result<void> Service::ReadBuffer(uint64_t owner, uint64_t buffer, uint64_t offse
     done(Outcome{});
     return {};
   }
-  Post([buffer, offset, size, done = std::move(done)](Gpu& gpu) mutable { gpu.Read(buffer, offset, size, std::move(done)); });
+  if (auto queued = Queue(owner, size, "read-backs"); !queued) return queued;
+  Callback answer = [this, owner, size, done = std::move(done)](Outcome outcome) {
+    Unqueue(owner, size);
+    done(std::move(outcome));
+  };
+  Post([buffer, offset, size, answer = std::move(answer)](Gpu& gpu) mutable { gpu.Read(buffer, offset, size, std::move(answer)); });
   return {};
 }
 

@@ -80,6 +80,7 @@ class Service {
     Quota quota;
     std::string label;
     uint64_t bytes = 0;
+    uint64_t queued_bytes = 0;  // writes and read-backs not yet done: bounded like `bytes`
     std::unordered_set<uint64_t> buffers;
   };
   struct BufferInfo {
@@ -93,6 +94,9 @@ class Service {
   void Post(std::function<void(Gpu&)> task);
   void Run();
   Result<const BufferInfo*> OwnedBuffer(uint64_t owner, uint64_t buffer) const;  // under mutex_
+  // Reserves `bytes` of queued work for `owner` (under mutex_); Unqueue gives them back.
+  Result<void> Queue(uint64_t owner, uint64_t bytes, const char* what);
+  void Unqueue(uint64_t owner, uint64_t bytes);
   void ReleaseLocked(std::unique_lock<std::mutex>& lock, uint64_t owner_id);
 
   ProviderOptions options_;
@@ -106,6 +110,10 @@ class Service {
   uint64_t max_buffer_size_ = 0;        // from the device's limits, once open
   uint64_t max_binding_size_ = 0;
   uint32_t max_workgroups_ = 0;
+  // All owners' buffers together. A CPU adapter's buffers are the machine's RAM: half of it at
+  // most, so a bundle cannot take the node down with them (0: no node-wide bound; a GPU's own
+  // memory is bounded by the device, which answers out_of_memory).
+  uint64_t node_limit_ = 0;
   bool stop_ = false;
   std::deque<std::function<void(Gpu&)>> queue_;
   std::unordered_map<uint64_t, Owner> owners_;

@@ -13,7 +13,7 @@ import unittest
 from marlib import BUNDLES, SRC, Node, main
 
 BUNDLE = os.path.join(BUNDLES, "gpu")
-LIBRARY = os.path.join(SRC, ".deps", "webgpu", "libwebgpu_wrapper.so")
+LIBRARY = os.path.realpath(os.path.join(SRC, ".deps", "webgpu", "libwebgpu_wrapper.so"))
 LAVAPIPE = os.path.join(SRC, ".deps", "lavapipe", "lvp_icd.json")
 MISSING = None if os.path.exists(LIBRARY) and os.path.exists(LAVAPIPE) else \
     "the WebGPU library or lavapipe is not installed (scripts/setup.sh installs them)"
