@@ -20,6 +20,19 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 }
 )";
 
+// Long but finite work (a CPU driver cannot preempt a shader): 64 threads per workgroup, each
+// `iterations` steps of an LCG.
+std::string SlowShader(int iterations) {
+  return R"(
+@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  var x = id.x;
+  for (var i = 0u; i < )" + std::to_string(iterations) + R"(u; i++) { x = x * 1664525u + 1013904223u; }
+  out[id.x] = x;
+})";
+}
+
 class GpuServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -127,14 +140,7 @@ TEST_F(GpuServiceTest, QueuedWorkIsBoundedLikeBuffers) {
   // so a loop that never awaits cannot pile up memory.
   uint64_t owner = service_->NewOwner(1, {.max_buffer_bytes = 1 << 20, .max_dispatch_ms = 60000}, "reader");
   uint64_t buffer = *service_->CreateBuffer(owner, 512 << 10, false);
-  const char* slow = R"(
-@group(0) @binding(0) var<storage, read_write> out: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  var x = id.x;
-  for (var i = 0u; i < 1000000u; i++) { x = x * 1664525u + 1013904223u; }
-  out[id.x] = x;
-})";
+  std::string slow = SlowShader(1000000);
   std::promise<Outcome> dispatched;
   ASSERT_TRUE(service_->Dispatch(owner, {slow, "main", {{0, 0, buffer}}, {16, 1, 1}},
                                  [&](Outcome o) { dispatched.set_value(std::move(o)); }).has_value());
@@ -170,15 +176,7 @@ TEST_F(GpuServiceTest, PooledBuffersComeBackZeroed) {
 TEST_F(GpuServiceTest, ARunawayDispatchTimesOutAndTheDeviceIsReplaced) {
   uint64_t owner = service_->NewOwner(1, {.max_buffer_bytes = 1 << 20, .max_dispatch_ms = 50}, "slow");
   uint64_t out = *service_->CreateBuffer(owner, 4096, false);
-  // Long but finite (a CPU driver cannot preempt a shader): ~64 x 2M iterations.
-  const char* slow = R"(
-@group(0) @binding(0) var<storage, read_write> out: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  var x = id.x;
-  for (var i = 0u; i < 2000000u; i++) { x = x * 1664525u + 1013904223u; }
-  out[id.x] = x;
-})";
+  std::string slow = SlowShader(2000000);
   Outcome timed_out = Dispatch(owner, {slow, "main", {{0, 0, out}}, {16, 1, 1}});
   EXPECT_EQ(timed_out.code, "timeout") << timed_out.message;
   // The old buffer went with the old device; new work runs on the new one.
