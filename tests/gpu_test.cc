@@ -109,6 +109,10 @@ TEST_F(GpuServiceTest, WgslErrorsCarryLineAndColumn) {
   EXPECT_EQ(failed.messages[0].line, 3u);
   EXPECT_NE(failed.message.find("line 3"), std::string::npos) << failed.message;
 
+  Outcome huge = Dispatch(owner, {std::string(Service::kMaxShaderBytes + 1, ' '), "main", {}, {1, 1, 1}});
+  EXPECT_EQ(huge.code, "refused");
+  EXPECT_NE(huge.message.find("WGSL source"), std::string::npos) << huge.message;
+
   Outcome no_entry = Dispatch(owner, {"@compute @workgroup_size(1) fn main() {}", "other", {}, {1, 1, 1}});
   EXPECT_EQ(no_entry.code, "validation");
   EXPECT_NE(no_entry.message.find("other"), std::string::npos) << no_entry.message;

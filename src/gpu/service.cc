@@ -915,6 +915,10 @@ Result<void> Service::Dispatch(uint64_t owner_id, DispatchRequest request, Callb
   if (!unavailable_.empty()) return Fail(Refusal("unavailable", unavailable_));
   auto owner = owners_.find(owner_id);
   if (owner == owners_.end()) return Fail(Refusal("invalid_argument", "this GPU binding was released"));
+  if (request.code.size() > kMaxShaderBytes) {
+    return Fail(Refusal("invalid_argument", "the WGSL source is " + std::to_string(request.code.size()) +
+                                                " bytes; at most " + std::to_string(kMaxShaderBytes) + " are accepted"));
+  }
   for (const auto& binding : request.bindings) {
     auto info = OwnedBuffer(owner_id, binding.buffer);
     if (!info) return std::unexpected(info.error());

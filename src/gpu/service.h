@@ -73,6 +73,8 @@ class Service {
 
   static constexpr uint64_t kPoolBytes = 256ull << 20;  // released buffers kept for reuse
   static constexpr size_t kPipelineCacheSize = 64;
+  // Compiling runs on the GPU thread, in every actor's way: a shader's source is bounded.
+  static constexpr size_t kMaxShaderBytes = 1 << 20;
 
  private:
   struct Owner {
