@@ -150,18 +150,38 @@ TEST_F(GpuServiceTest, QueuedWorkIsBoundedLikeBuffers) {
                                  [&](Outcome o) { dispatched.set_value(std::move(o)); }).has_value());
   std::promise<Outcome> first, second;
   ASSERT_TRUE(service_->ReadBuffer(owner, buffer, 0, 512 << 10, [&](Outcome o) { first.set_value(std::move(o)); }).has_value());
-  ASSERT_TRUE(service_->ReadBuffer(owner, buffer, 0, 512 << 10, [&](Outcome o) { second.set_value(std::move(o)); }).has_value());
-  auto third = service_->ReadBuffer(owner, buffer, 0, 4, [](Outcome) {});
+  ASSERT_TRUE(service_->ReadBuffer(owner, buffer, 0, 256 << 10, [&](Outcome o) { second.set_value(std::move(o)); }).has_value());
+  // Queued now: the dispatch (its source and bindings) + 768 KiB of read-backs.
+  auto third = service_->ReadBuffer(owner, buffer, 0, 256 << 10, [](Outcome) {});
   ASSERT_FALSE(third.has_value());
   EXPECT_TRUE(third.error().message.starts_with("quota_exceeded:")) << third.error().message;
   EXPECT_NE(third.error().message.find("still queued"), std::string::npos);
-  auto write = service_->WriteBuffer(owner, buffer, 0, std::vector<uint8_t>(4));
+  auto write = service_->WriteBuffer(owner, buffer, 0, std::vector<uint8_t>(256 << 10));
   EXPECT_FALSE(write.has_value());
   EXPECT_EQ(dispatched.get_future().get().code, "");
   EXPECT_EQ(first.get_future().get().code, "");
   EXPECT_EQ(second.get_future().get().code, "");
   // Answered: the room is back.
   EXPECT_TRUE(service_->WriteBuffer(owner, buffer, 0, std::vector<uint8_t>(4)).has_value());
+}
+
+TEST_F(GpuServiceTest, TimeWaitingBehindOthersIsNotADispatchsOwn) {
+  // A's kernel takes ~300 ms; B's empty one, allowed 100 ms, waits behind it and must not time
+  // out (nor reset the device under A).
+  uint64_t a = service_->NewOwner(1, {.max_buffer_bytes = 1 << 20, .max_dispatch_ms = 60000}, "a");
+  uint64_t b = service_->NewOwner(2, {.max_buffer_bytes = 1 << 20, .max_dispatch_ms = 100}, "b");
+  uint64_t out = *service_->CreateBuffer(a, 4096, false);
+  std::promise<Outcome> slow, quick;
+  ASSERT_TRUE(service_->Dispatch(a, {SlowShader(1000000), "main", {{0, 0, out}}, {16, 1, 1}},
+                                 [&](Outcome o) { slow.set_value(std::move(o)); }).has_value());
+  ASSERT_TRUE(service_->Dispatch(b, {"@compute @workgroup_size(1) fn main() {}", "main", {}, {1, 1, 1}},
+                                 [&](Outcome o) { quick.set_value(std::move(o)); }).has_value());
+  Outcome first = slow.get_future().get();
+  EXPECT_EQ(first.code, "") << first.message;
+  EXPECT_GT(first.gpu_ms, 100.0);  // else this test proves nothing
+  Outcome second = quick.get_future().get();
+  EXPECT_EQ(second.code, "") << second.message;
+  EXPECT_EQ(service_->stats().devices_created, 1u);
 }
 
 TEST_F(GpuServiceTest, PooledBuffersComeBackZeroed) {

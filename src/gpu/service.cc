@@ -67,7 +67,7 @@ class Service::Gpu {
     enum Kind { kRead, kDispatch } kind;
     Callback done;
     Clock::time_point start;
-    Clock::time_point deadline = Clock::time_point::max();
+    Clock::time_point running_since{};  // kDispatch: when the work before it had finished
     uint32_t max_ms = 0;
     wgpu::Buffer staging = nullptr;  // kRead
     uint64_t staging_size = 0, skip = 0, size = 0;
@@ -115,6 +115,7 @@ class Service::Gpu {
   uint64_t pool_bytes_ = 0, staging_pool_bytes_ = 0;
   std::map<uint64_t, Pending> pending_;
   uint64_t next_pending_ = 1;
+  Clock::time_point last_dispatch_done_{};
 };
 
 Result<std::string> Service::Gpu::Open() {
@@ -139,8 +140,9 @@ Result<std::string> Service::Gpu::Open() {
     uint32_t status = 0;
     wgpu::Adapter adapter = nullptr;
     std::string message;
-  } got;
-  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, &got, nullptr};
+  };
+  auto result = std::make_unique<AdapterResult>();
+  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, result.get(), nullptr};
   callback.callback = reinterpret_cast<void*>(
       +[](uint32_t status, wgpu::Adapter adapter, wgpu::StringView message, void* out, void*) {
         auto* result = static_cast<AdapterResult*>(out);
@@ -148,8 +150,12 @@ Result<std::string> Service::Gpu::Open() {
         result->adapter = adapter;
         result->message = std::string(message.view());
       });
-  if (!Wait(p_.InstanceRequestAdapter(instance_, &options, callback)) || got.status != wgpu::kStatusSuccess ||
-      !got.adapter) {
+  if (!Wait(p_.InstanceRequestAdapter(instance_, &options, callback))) {
+    result.release();  // the library may still answer into it: leaked, not freed
+    return Fail("the WebGPU library did not answer the adapter request");
+  }
+  const AdapterResult& got = *result;
+  if (got.status != wgpu::kStatusSuccess || !got.adapter) {
     return Fail(std::string("no ") + (*backend_wanted ? BackendName(*backend_wanted) : "GPU") + " adapter" +
                 (got.message.empty() ? std::string() : ": " + got.message) +
                 " (is a Vulkan driver installed? --gpu-driver lavapipe selects the CPU one)");
@@ -191,8 +197,9 @@ Result<void> Service::Gpu::OpenDevice() {
     uint32_t status = 0;
     wgpu::Device device = nullptr;
     std::string message;
-  } got;
-  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, &got, nullptr};
+  };
+  auto result = std::make_unique<DeviceResult>();
+  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, result.get(), nullptr};
   callback.callback = reinterpret_cast<void*>(
       +[](uint32_t status, wgpu::Device device, wgpu::StringView message, void* out, void*) {
         auto* result = static_cast<DeviceResult*>(out);
@@ -200,8 +207,12 @@ Result<void> Service::Gpu::OpenDevice() {
         result->device = device;
         result->message = std::string(message.view());
       });
-  if (!Wait(p_.AdapterRequestDevice(adapter_, &descriptor, callback)) || got.status != wgpu::kStatusSuccess ||
-      !got.device) {
+  if (!Wait(p_.AdapterRequestDevice(adapter_, &descriptor, callback))) {
+    result.release();  // the library may still answer into it: leaked, not freed
+    return Fail("the adapter " + adapter_name_ + " did not answer the device request");
+  }
+  const DeviceResult& got = *result;
+  if (got.status != wgpu::kStatusSuccess || !got.device) {
     return Fail("the adapter " + adapter_name_ + " refused a device: " + got.message);
   }
   device_ = got.device;
@@ -224,8 +235,8 @@ bool Service::Gpu::Wait(wgpu::Future future) {
 }
 
 Service::Gpu::ScopeResult Service::Gpu::PopScope() {
-  ScopeResult result;
-  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, &result, nullptr};
+  auto result = std::make_unique<ScopeResult>();
+  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, result.get(), nullptr};
   callback.callback = reinterpret_cast<void*>(
       +[](uint32_t status, uint32_t type, wgpu::StringView message, void* out, void*) {
         auto* scope = static_cast<ScopeResult*>(out);
@@ -234,10 +245,10 @@ Service::Gpu::ScopeResult Service::Gpu::PopScope() {
         scope->message = std::string(message.view());
       });
   if (!Wait(p_.DevicePopErrorScope(device_, callback))) {
-    result.type = wgpu::kErrorTypeInternal;
-    result.message = "the GPU did not report the outcome in time";
+    result.release();  // the library may still answer into it: leaked, not freed
+    return ScopeResult{true, wgpu::kErrorTypeInternal, "the GPU did not report the outcome in time"};
   }
-  return result;
+  return *result;
 }
 
 void Service::Gpu::OnDeviceLost(const wgpu::Device*, uint32_t reason, wgpu::StringView message, void* self,
@@ -276,6 +287,11 @@ void Service::Gpu::ReleaseDevice() {
   }
   pipelines_.clear();
   pipeline_index_.clear();
+  {
+    std::lock_guard lock(service_.mutex_);
+    service_.stats_.pipelines = 0;
+    service_.stats_.pooled_bytes = 0;
+  }
   for (auto& [id, buffer] : buffers_) {
     if (buffer.handle) {
       p_.BufferDestroy(buffer.handle);
@@ -347,10 +363,15 @@ void Service::Gpu::Poll() {
   if (!instance_) return;
   if (!pending_.empty()) p_.InstanceProcessEvents(instance_);
   if (device_ && !lost_reason_.empty()) return LoseDevice(lost_reason_);
+  // The GPU runs submissions one after another, so only the oldest dispatch is running; its clock
+  // starts when the one before it finished (time spent waiting behind others is not its own).
   auto now = Clock::now();
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if (it->second.deadline > now) continue;
-    uint32_t max_ms = it->second.max_ms;
+    Pending& oldest = it->second;
+    if (oldest.kind != Pending::kDispatch) continue;
+    if (oldest.running_since == Clock::time_point{}) oldest.running_since = std::max(oldest.start, last_dispatch_done_);
+    if (now - oldest.running_since <= std::chrono::milliseconds(oldest.max_ms)) return;
+    uint32_t max_ms = oldest.max_ms;
     Answer(it->first, Outcome::Failed("timeout", "the dispatch ran longer than capabilities.gpu.maxDispatchMs (" +
                                              std::to_string(max_ms) + " ms); the GPU device was reset"));
     // WebGPU cannot cancel submitted work: like a GPU watchdog, replace the device.
@@ -404,6 +425,10 @@ void Service::Gpu::Create(uint64_t id, uint64_t size, bool uniform) {
   buffer.usage = (uniform ? wgpu::kBufferUsageUniform : wgpu::kBufferUsageStorage) | wgpu::kBufferUsageCopySrc |
                  wgpu::kBufferUsageCopyDst;
   if (wgpu::Buffer reused = TakePooled(pool_, pool_bytes_, buffer.aligned, buffer.usage)) {
+    {
+      std::lock_guard lock(service_.mutex_);
+      service_.stats_.pooled_bytes = pool_bytes_;
+    }
     // Another owner's bytes must not show through: cleared on the queue, before any later write.
     buffer.handle = reused;
     wgpu::CommandEncoderDescriptor descriptor;
@@ -534,8 +559,8 @@ Result<const Service::Gpu::Pipeline*> Service::Gpu::GetPipeline(const std::strin
   wgpu::ShaderModuleDescriptor descriptor;
   descriptor.next = &source.chain;
   wgpu::ShaderModule module = p_.DeviceCreateShaderModule(device_, &descriptor);
-  std::vector<CompileMessage> messages;
-  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, &messages, nullptr};
+  auto diagnostics = std::make_unique<std::vector<CompileMessage>>();
+  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, diagnostics.get(), nullptr};
   callback.callback = reinterpret_cast<void*>(
       +[](uint32_t status, const wgpu::CompilationInfo* info, void* out, void*) {
         if (status != wgpu::kStatusSuccess || !info) return;
@@ -548,7 +573,14 @@ Result<const Service::Gpu::Pipeline*> Service::Gpu::GetPipeline(const std::strin
                            message.line_num, message.line_pos, std::string(message.message.view())});
         }
       });
-  Wait(p_.ShaderModuleGetCompilationInfo(module, callback));
+  if (!Wait(p_.ShaderModuleGetCompilationInfo(module, callback))) {
+    diagnostics.release();  // the library may still answer into it: leaked, not freed
+    PopScope();
+    p_.ShaderModuleRelease(module);
+    failure = Outcome::Failed("internal", "the shader compiler did not answer in time");
+    return Fail("");
+  }
+  std::vector<CompileMessage> messages = std::move(*diagnostics);
   ScopeResult compiled = PopScope();
   auto first_error = std::find_if(messages.begin(), messages.end(), [](const auto& m) { return m.type == "error"; });
   if (first_error != messages.end() || compiled.type != wgpu::kErrorTypeNoError) {
@@ -637,7 +669,6 @@ void Service::Gpu::Dispatch(const DispatchRequest& request, uint32_t max_ms, Cal
   pending.kind = Pending::kDispatch;
   pending.done = std::move(done);
   pending.start = Clock::now();
-  pending.deadline = pending.start + std::chrono::milliseconds(max_ms);
   pending.max_ms = max_ms;
   p_.QueueOnSubmittedWorkDone(queue_, {nullptr, wgpu::kCallbackModeAllowProcessEvents,
                                        reinterpret_cast<void*>(&OnWorkDone), this, reinterpret_cast<void*>(pending_id)});
@@ -650,6 +681,7 @@ void Service::Gpu::OnWorkDone(uint32_t status, wgpu::StringView message, void* s
   auto it = gpu->pending_.find(reinterpret_cast<uintptr_t>(id));
   if (it == gpu->pending_.end()) return;
   Outcome outcome;
+  gpu->last_dispatch_done_ = Clock::now();
   if (status == wgpu::kStatusSuccess) {
     outcome.gpu_ms = std::chrono::duration<double, std::milli>(Clock::now() - it->second.start).count();
   } else {
@@ -864,9 +896,9 @@ Result<void> Service::WriteBuffer(uint64_t owner, uint64_t buffer, uint64_t offs
   // Copied now, as WebGPU's writeBuffer does: the caller may change its bytes right after.
   std::vector<uint8_t> copy(Align4(bytes.size()), 0);
   std::memcpy(copy.data(), bytes.data(), bytes.size());
-  Post([this, owner, buffer, offset, copy = std::move(copy)](Gpu& gpu) {
+  Post([this, owner, buffer, offset, reserved = bytes.size(), copy = std::move(copy)](Gpu& gpu) {
     gpu.Write(buffer, offset, copy);
-    Unqueue(owner, copy.size() ? copy.size() : 0);
+    Unqueue(owner, reserved);
   });
   return {};
 }
@@ -930,8 +962,15 @@ Result<void> Service::Dispatch(uint64_t owner_id, DispatchRequest request, Callb
     }
   }
   uint32_t max_ms = owner->second.quota.max_dispatch_ms;
-  Post([request = std::move(request), max_ms, done = std::move(done)](Gpu& gpu) mutable {
-    gpu.Dispatch(request, max_ms, std::move(done));
+  // What a queued dispatch holds (its source, its bindings) counts like queued writes.
+  uint64_t reserved = request.code.size() + request.entry_point.size() + request.bindings.size() * sizeof(Binding) + 256;
+  if (auto queued = Queue(owner_id, reserved, "dispatches"); !queued) return queued;
+  Callback answer = [this, owner_id, reserved, done = std::move(done)](Outcome outcome) {
+    Unqueue(owner_id, reserved);
+    done(std::move(outcome));
+  };
+  Post([request = std::move(request), max_ms, answer = std::move(answer)](Gpu& gpu) mutable {
+    gpu.Dispatch(request, max_ms, std::move(answer));
   });
   return {};
 }

@@ -113,6 +113,7 @@ class GpuTest(unittest.TestCase):
 
     def test_unaligned_reads_and_writes_at_the_end(self):
         self.assertEqual(self.get("/unaligned"), [4, 5, 6, 7, 8])
+        self.assertEqual(self.get("/read-zero"), {"isArrayBuffer": True, "byteLength": 0})
 
     def test_quota_is_enforced_per_actor(self):
         out = self.get("/quota")

@@ -34,7 +34,7 @@ internal.gpuSettled = (id, code, message, value, messages) => {
   if (entry === undefined) return;
   pending.delete(id);
   if (code !== "") entry[1](new GPUError(code, message, messages));
-  else if (entry[2] === "read") entry[0](value === undefined ? new ArrayBuffer(0) : value);
+  else if (entry[2] === "read") entry[0](value instanceof ArrayBuffer ? value : new ArrayBuffer(0));
   else entry[0](undefined);
 };
 

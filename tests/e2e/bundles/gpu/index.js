@@ -218,6 +218,12 @@ export default {
         out.destroyed = attempt(() => gpu.writeBuffer(buffer, new Uint8Array(4)));
         return Response.json(out);
       }
+      case "/read-zero": {
+        const buffer = gpu.createBuffer(8);
+        const whole = await gpu.readBuffer(buffer, 8);
+        gpu.destroy(buffer);
+        return Response.json({ isArrayBuffer: whole instanceof ArrayBuffer, byteLength: whole.byteLength });
+      }
       case "/unaligned": {
         const buffer = gpu.createBuffer(10);
         gpu.writeBuffer(buffer, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
