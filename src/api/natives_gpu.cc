@@ -17,6 +17,13 @@ using engine::Args;
 
 gpu::Service* ServiceOf(Args& args) { return Realm::From(args.context()).host().GpuService(); }
 
+// The service, or null with the refusal already returned to JS (a node without GPU service).
+gpu::Service* ServiceOrRefuse(Args& args) {
+  gpu::Service* service = ServiceOf(args);
+  if (!service) args.Return(std::string_view("unavailable:this node has no GPU service"));
+  return service;
+}
+
 uint64_t Integer(Args& args, int index, const char* what) {
   double value = args.Number(index);
   if (!std::isfinite(value) || value < 0 || value != std::floor(value) || value > 9007199254740991.0) {
@@ -48,8 +55,8 @@ void GpuRelease(Args& args) {
 
 // gpuCreateBuffer(owner, size, uniform) -> buffer id, or a refusal string
 void GpuCreateBuffer(Args& args) {
-  gpu::Service* service = ServiceOf(args);
-  if (!service) return args.Return(std::string_view("unavailable:this node has no GPU service"));
+  gpu::Service* service = ServiceOrRefuse(args);
+  if (!service) return;
   auto created = service->CreateBuffer(Integer(args, 0, "an owner id"), Integer(args, 1, "a byte count"), args.Boolean(2));
   if (!created) return args.Return(created.error().message);
   args.Return(static_cast<double>(*created));
@@ -57,8 +64,8 @@ void GpuCreateBuffer(Args& args) {
 
 // gpuWrite(owner, buffer, bytes, offset) -> "" or a refusal
 void GpuWrite(Args& args) {
-  gpu::Service* service = ServiceOf(args);
-  if (!service) return args.Return(std::string_view("unavailable:this node has no GPU service"));
+  gpu::Service* service = ServiceOrRefuse(args);
+  if (!service) return;
   std::span<uint8_t> bytes = args.Bytes(2);
   Refusal(args, service->WriteBuffer(Integer(args, 0, "an owner id"), Integer(args, 1, "a buffer id"),
                                      Integer(args, 3, "an offset"), bytes));
@@ -73,8 +80,8 @@ void GpuDestroy(Args& args) {
 
 // gpuRead(owner, buffer, offset, size, requestId) -> "" or a refusal; answered by gpuSettled
 void GpuRead(Args& args) {
-  gpu::Service* service = ServiceOf(args);
-  if (!service) return args.Return(std::string_view("unavailable:this node has no GPU service"));
+  gpu::Service* service = ServiceOrRefuse(args);
+  if (!service) return;
   uint64_t request = Integer(args, 4, "a request id");
   Refusal(args, service->ReadBuffer(Integer(args, 0, "an owner id"), Integer(args, 1, "a buffer id"),
                                     Integer(args, 2, "an offset"), Integer(args, 3, "a byte count"),
@@ -84,8 +91,8 @@ void GpuRead(Args& args) {
 // gpuDispatch(owner, code, entryPoint, bindings, x, y, z, requestId) -> "" or a refusal.
 // bindings: a flat array of [group, binding, buffer, offset, size] quintuples.
 void GpuDispatch(Args& args) {
-  gpu::Service* service = ServiceOf(args);
-  if (!service) return args.Return(std::string_view("unavailable:this node has no GPU service"));
+  gpu::Service* service = ServiceOrRefuse(args);
+  if (!service) return;
   gpu::DispatchRequest request;
   request.code = args.Utf8(1);
   request.entry_point = args.Utf8(2);

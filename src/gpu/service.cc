@@ -29,6 +29,24 @@ std::string Refusal(std::string_view code, std::string_view message) {
   return std::string(code) + ":" + std::string(message);
 }
 
+// What requestAdapter / requestDevice answer, and the callback that writes it.
+template <class Handle>
+struct Requested {
+  uint32_t status = 0;
+  Handle handle = nullptr;
+  std::string message;
+};
+template <class Handle>
+wgpu::CallbackInfo RequestCallback(Requested<Handle>* out) {
+  auto callback = +[](uint32_t status, Handle handle, wgpu::StringView message, void* into, void*) {
+    auto* result = static_cast<Requested<Handle>*>(into);
+    result->status = status;
+    result->handle = handle;
+    result->message = std::string(message.view());
+  };
+  return {nullptr, wgpu::kCallbackModeWaitAnyOnly, reinterpret_cast<void*>(callback), out, nullptr};
+}
+
 }  // namespace
 
 // ---- the GPU thread's state -----------------------------------------------------------------
@@ -136,31 +154,18 @@ Result<std::string> Service::Gpu::Open() {
   options.power_preference = wgpu::kPowerPreferenceHighPerformance;
   // Asked for by name: with no backend requested, Dawn silently falls back to its Null adapter.
   options.backend_type = *backend_wanted;
-  struct AdapterResult {
-    uint32_t status = 0;
-    wgpu::Adapter adapter = nullptr;
-    std::string message;
-  };
-  auto result = std::make_unique<AdapterResult>();
-  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, result.get(), nullptr};
-  callback.callback = reinterpret_cast<void*>(
-      +[](uint32_t status, wgpu::Adapter adapter, wgpu::StringView message, void* out, void*) {
-        auto* result = static_cast<AdapterResult*>(out);
-        result->status = status;
-        result->adapter = adapter;
-        result->message = std::string(message.view());
-      });
-  if (!Wait(p_.InstanceRequestAdapter(instance_, &options, callback))) {
+  auto result = std::make_unique<Requested<wgpu::Adapter>>();
+  if (!Wait(p_.InstanceRequestAdapter(instance_, &options, RequestCallback(result.get())))) {
     result.release();  // the library may still answer into it: leaked, not freed
     return Fail("the WebGPU library did not answer the adapter request");
   }
-  const AdapterResult& got = *result;
-  if (got.status != wgpu::kStatusSuccess || !got.adapter) {
+  const auto& got = *result;
+  if (got.status != wgpu::kStatusSuccess || !got.handle) {
     return Fail(std::string("no ") + (*backend_wanted ? BackendName(*backend_wanted) : "GPU") + " adapter" +
                 (got.message.empty() ? std::string() : ": " + got.message) +
                 " (is a Vulkan driver installed? --gpu-driver lavapipe selects the CPU one)");
   }
-  adapter_ = got.adapter;
+  adapter_ = got.handle;
   wgpu::AdapterInfo info;
   p_.AdapterGetInfo(adapter_, &info);
   uint32_t backend = info.backend_type, type = info.adapter_type;
@@ -193,29 +198,16 @@ Result<void> Service::Gpu::OpenDevice() {
   descriptor.device_lost = {nullptr, wgpu::kCallbackModeAllowProcessEvents, reinterpret_cast<void*>(&OnDeviceLost),
                             this, reinterpret_cast<void*>(generation_)};
   descriptor.uncaptured_error = {nullptr, reinterpret_cast<void*>(&OnUncapturedError), this, nullptr};
-  struct DeviceResult {
-    uint32_t status = 0;
-    wgpu::Device device = nullptr;
-    std::string message;
-  };
-  auto result = std::make_unique<DeviceResult>();
-  wgpu::CallbackInfo callback{nullptr, wgpu::kCallbackModeWaitAnyOnly, nullptr, result.get(), nullptr};
-  callback.callback = reinterpret_cast<void*>(
-      +[](uint32_t status, wgpu::Device device, wgpu::StringView message, void* out, void*) {
-        auto* result = static_cast<DeviceResult*>(out);
-        result->status = status;
-        result->device = device;
-        result->message = std::string(message.view());
-      });
-  if (!Wait(p_.AdapterRequestDevice(adapter_, &descriptor, callback))) {
+  auto result = std::make_unique<Requested<wgpu::Device>>();
+  if (!Wait(p_.AdapterRequestDevice(adapter_, &descriptor, RequestCallback(result.get())))) {
     result.release();  // the library may still answer into it: leaked, not freed
     return Fail("the adapter " + adapter_name_ + " did not answer the device request");
   }
-  const DeviceResult& got = *result;
-  if (got.status != wgpu::kStatusSuccess || !got.device) {
+  const auto& got = *result;
+  if (got.status != wgpu::kStatusSuccess || !got.handle) {
     return Fail("the adapter " + adapter_name_ + " refused a device: " + got.message);
   }
-  device_ = got.device;
+  device_ = got.handle;
   lost_reason_.clear();
   p_.DeviceSetLoggingCallback(device_, {nullptr, reinterpret_cast<void*>(&OnLog), this, nullptr});
   queue_ = p_.DeviceGetQueue(device_);

@@ -161,10 +161,15 @@ struct Limits {
   uint32_t max_immediate_size;
 };
 
-struct QueueDescriptor {
+// The descriptors that carry nothing but a label (and extensions) share one shape.
+struct LabelDescriptor {
   const ChainedStruct* next = nullptr;
   StringView label;
 };
+using QueueDescriptor = LabelDescriptor;
+using ShaderModuleDescriptor = LabelDescriptor;  // the source goes in `next` (ShaderSourceWGSL)
+using CommandEncoderDescriptor = LabelDescriptor;
+using CommandBufferDescriptor = LabelDescriptor;
 struct UncapturedErrorCallbackInfo {
   const ChainedStruct* next = nullptr;
   void* callback = nullptr;
@@ -195,10 +200,6 @@ struct BufferDescriptor {
 struct ShaderSourceWGSL {
   ChainedStruct chain{nullptr, kSTypeShaderSourceWGSL};
   StringView code;
-};
-struct ShaderModuleDescriptor {
-  const ChainedStruct* next = nullptr;
-  StringView label;
 };
 
 struct CompilationMessage {
@@ -248,14 +249,6 @@ struct BindGroupDescriptor {
   const BindGroupEntry* entries = nullptr;
 };
 
-struct CommandEncoderDescriptor {
-  const ChainedStruct* next = nullptr;
-  StringView label;
-};
-struct CommandBufferDescriptor {
-  const ChainedStruct* next = nullptr;
-  StringView label;
-};
 struct ComputePassDescriptor {
   const ChainedStruct* next = nullptr;
   StringView label;
@@ -358,7 +351,7 @@ static_assert(sizeof(Limits) == 152 && offsetof(Limits, max_bind_groups) == 24 &
               offsetof(Limits, max_compute_invocations_per_workgroup) == 128 &&
               offsetof(Limits, max_compute_workgroup_size_x) == 132 &&
               offsetof(Limits, max_compute_workgroups_per_dimension) == 144 && offsetof(Limits, max_immediate_size) == 148);
-static_assert(sizeof(QueueDescriptor) == 24 && offsetof(QueueDescriptor, label) == 8);
+static_assert(sizeof(LabelDescriptor) == 24 && offsetof(LabelDescriptor, label) == 8);  // Queue, ShaderModule, CommandEncoder, CommandBuffer
 static_assert(sizeof(UncapturedErrorCallbackInfo) == 32 && offsetof(UncapturedErrorCallbackInfo, callback) == 8 &&
               offsetof(UncapturedErrorCallbackInfo, userdata2) == 24);
 static_assert(sizeof(DeviceDescriptor) == 144 && offsetof(DeviceDescriptor, required_feature_count) == 24 &&
@@ -368,7 +361,6 @@ static_assert(sizeof(DeviceDescriptor) == 144 && offsetof(DeviceDescriptor, requ
 static_assert(sizeof(BufferDescriptor) == 48 && offsetof(BufferDescriptor, usage) == 24 &&
               offsetof(BufferDescriptor, size) == 32 && offsetof(BufferDescriptor, mapped_at_creation) == 40);
 static_assert(sizeof(ShaderSourceWGSL) == 32 && offsetof(ShaderSourceWGSL, code) == 16);
-static_assert(sizeof(ShaderModuleDescriptor) == 24 && offsetof(ShaderModuleDescriptor, label) == 8);
 static_assert(sizeof(CompilationMessage) == 64 && offsetof(CompilationMessage, message) == 8 &&
               offsetof(CompilationMessage, type) == 24 && offsetof(CompilationMessage, line_num) == 32 &&
               offsetof(CompilationMessage, line_pos) == 40 && offsetof(CompilationMessage, offset) == 48 &&
@@ -382,7 +374,6 @@ static_assert(sizeof(BindGroupEntry) == 56 && offsetof(BindGroupEntry, binding) 
               offsetof(BindGroupEntry, sampler) == 40 && offsetof(BindGroupEntry, texture_view) == 48);
 static_assert(sizeof(BindGroupDescriptor) == 48 && offsetof(BindGroupDescriptor, layout) == 24 &&
               offsetof(BindGroupDescriptor, entry_count) == 32 && offsetof(BindGroupDescriptor, entries) == 40);
-static_assert(sizeof(CommandEncoderDescriptor) == 24 && sizeof(CommandBufferDescriptor) == 24);
 static_assert(sizeof(ComputePassDescriptor) == 32 && offsetof(ComputePassDescriptor, timestamp_writes) == 24);
 
 }  // namespace mar::gpu::wgpu

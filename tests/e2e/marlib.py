@@ -66,8 +66,29 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
         self.stderr_file.close()
         os.unlink(self.stderr_path)
+
+
+class NodeTest(unittest.TestCase):
+    """One node for the whole class (`bundle`, run with `args`); it must still be alive, and exit
+    0, at the end."""
+
+    bundle = None
+    args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.node = Node(cls.bundle, *cls.args).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.node.stop()
+        logs = cls.node.logs()
+        cls.node.__exit__(None, None, None)
+        assert code == 0, f"node exited with {code}; logs:\n{logs[-4000:]}"
 
 
 def mar(*args, timeout=30):

@@ -18,6 +18,7 @@ import threading
 import time
 import unittest
 
+import marlib
 from marlib import BUNDLES, Node, main
 
 ACTORS = os.path.join(BUNDLES, "actors")
@@ -29,23 +30,7 @@ FORGED = "~" + "0" * 40  # shaped like a minted name, but not minted by this nod
 SHARD_ARGS = () if (os.cpu_count() or 1) >= 2 else ("--shards", "2")
 
 
-class NodeTest(unittest.TestCase):
-    """One node for the whole class; it must still be alive, and exit 0, at the end."""
-
-    bundle = None
-    args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.node = Node(cls.bundle, *cls.args).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.node.stop()
-        logs = cls.node.logs()
-        cls.node.__exit__(None, None, None)
-        assert code == 0, f"node exited with {code}; logs:\n{logs[-4000:]}"
-
+class NodeTest(marlib.NodeTest):
     def get_json(self, path, method="GET", status=200):
         got, _, body = self.node.request(method, path, timeout=60)
         self.assertEqual(got, status, f"{method} {path}: {body[:2000]!r}\nlogs:\n{self.node.logs()[-3000:]}")

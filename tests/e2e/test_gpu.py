@@ -10,7 +10,7 @@ import tempfile
 import threading
 import unittest
 
-from marlib import BUNDLES, SRC, Node, main
+from marlib import BUNDLES, SRC, Node, NodeTest, main, mar
 
 BUNDLE = os.path.join(BUNDLES, "gpu")
 LIBRARY = os.path.realpath(os.path.join(SRC, ".deps", "webgpu", "libwebgpu_wrapper.so"))
@@ -26,18 +26,19 @@ def get_json(node, path, timeout=120):
     return json.loads(body)
 
 
-@unittest.skipIf(MISSING, MISSING)
-class GpuTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.node = Node(BUNDLE, "--shards", "2", "--gpu-driver", "lavapipe", "--log-level", "debug").__enter__()
+def broken_icd(directory):
+    """An ICD manifest whose driver library does not exist: the Vulkan loader finds no driver."""
+    icd = os.path.join(directory, "broken_icd.json")
+    with open(icd, "w") as f:
+        json.dump({"file_format_version": "1.0.0",
+                   "ICD": {"library_path": os.path.join(directory, "libvulkan_missing.so"), "api_version": "1.3.0"}}, f)
+    return icd
 
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.node.stop()
-        logs = cls.node.logs()
-        cls.node.__exit__(None, None, None)
-        assert code == 0, f"node exited with {code}; logs:\n{logs[-4000:]}"
+
+@unittest.skipIf(MISSING, MISSING)
+class GpuTest(NodeTest):
+    bundle = BUNDLE
+    args = ("--shards", "2", "--gpu-driver", "lavapipe", "--log-level", "debug")
 
     def get(self, path, timeout=120):
         return get_json(self.node, path, timeout)
@@ -173,24 +174,15 @@ class NoGpuTest(unittest.TestCase):
 
     def test_driver_missing(self):
         with tempfile.TemporaryDirectory() as tmp:
-            icd = os.path.join(tmp, "broken_icd.json")
-            with open(icd, "w") as f:
-                json.dump({"file_format_version": "1.0.0",
-                           "ICD": {"library_path": os.path.join(tmp, "libvulkan_missing.so"), "api_version": "1.3.0"}}, f)
-            self.check_unavailable(["--gpu-driver", icd], "no Vulkan adapter", "no Vulkan adapter")
+            self.check_unavailable(["--gpu-driver", broken_icd(tmp)], "no Vulkan adapter", "no Vulkan adapter")
 
     def test_null_adapter_is_refused(self):
         # With no backend named and no working driver, Dawn hands out its Null adapter, which
         # computes nothing; mar refuses it instead of returning zeros.
         with tempfile.TemporaryDirectory() as tmp:
-            icd = os.path.join(tmp, "broken_icd.json")
-            with open(icd, "w") as f:
-                json.dump({"file_format_version": "1.0.0",
-                           "ICD": {"library_path": os.path.join(tmp, "libvulkan_missing.so"), "api_version": "1.3.0"}}, f)
-            self.check_unavailable(["--gpu-backend", "auto", "--gpu-driver", icd], "Null adapter", "Null adapter")
+            self.check_unavailable(["--gpu-backend", "auto", "--gpu-driver", broken_icd(tmp)], "Null adapter", "Null adapter")
 
     def test_bad_flags_are_refused_at_start(self):
-        from marlib import mar
         result = mar("run", BUNDLE, "--gpu-backend", "glide")
         self.assertEqual(result.returncode, 2)
         self.assertIn("unknown backend", result.stderr)

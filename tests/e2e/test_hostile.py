@@ -3,7 +3,7 @@ never aborts and keeps serving."""
 import os
 import unittest
 
-from marlib import BUNDLES, Node, main
+from marlib import BUNDLES, Node, NodeTest, main
 
 ATTACKS = {
     # path: (expected status, text expected in the logs)
@@ -18,16 +18,9 @@ ATTACKS = {
 }
 
 
-class HostileTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.node = Node(os.path.join(BUNDLES, "hostile"), "--shards", "1").__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.node.stop()
-        cls.node.__exit__(None, None, None)
-        assert code == 0, f"node exited with {code}"
+class HostileTest(NodeTest):
+    bundle = os.path.join(BUNDLES, "hostile")
+    args = ("--shards", "1")
 
     def wait_for_log(self, text, seconds=10):
         import time

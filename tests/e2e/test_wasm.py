@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from marlib import BUNDLES, SRC, Node, mar, main
+from marlib import BUNDLES, SRC, Node, NodeTest, mar, main
 
 WASM_DIR = os.environ.get("MAR_WASM_DIR", os.path.join(SRC, "build", "wasm"))
 WAT2WASM = shutil.which("wat2wasm")
@@ -34,20 +34,21 @@ def wat(source, path):
     return path
 
 
-class WasmActorsTest(unittest.TestCase):
+class WasmActorsTest(NodeTest):
+    args = SHARD_ARGS
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.bundle = build_bundle(os.path.join(cls.tmp.name, "wasm"))
-        cls.node = Node(cls.bundle, *SHARD_ARGS).__enter__()
+        super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.node.stop()
-        logs = cls.node.logs()
-        cls.node.__exit__(None, None, None)
-        cls.tmp.cleanup()
-        assert code == 0, f"node exited with {code}; logs:\n{logs[-4000:]}"
+        try:
+            super().tearDownClass()
+        finally:
+            cls.tmp.cleanup()
 
     def get(self, path):
         status, _, body = self.node.request("GET", path, timeout=60)
