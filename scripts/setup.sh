@@ -18,7 +18,7 @@ apt_packages=(
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev libicu-dev libgtest-dev libgmock-dev libcurl4-openssl-dev
   libbrotli1 libc-ares2 libicu72 libnghttp2-14 libssl3 libuv1 zlib1g
-  curl wrk python3 nodejs npm
+  curl wrk python3 nodejs npm openssl
   clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
   libvulkan1 patchelf libllvm15 libelf1 libexpat1 libwayland-client0 libx11-xcb1 libxcb-dri3-0
   libxcb-present0 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxshmfence1 libzstd1
