@@ -1,27 +1,35 @@
 #!/usr/bin/env python3
-"""HTTP hello world under load: mar beside workerd, Deno, Bun and Node, side by side in one run.
+"""HTTP under load: mar beside workerd, Deno, Bun and Node, side by side in one run.
 
-For each runtime: start its hello server on a free loopback port, wait until it answers 200, note
-the idle RSS, warm up (wrk, 2 s, discarded), then `wrk -t2 -c32 -d10s --latency` while sampling
-the RSS of the server's process tree; stop it (SIGTERM, SIGKILL after 5 s) by PID. Prints req/s,
-p99 latency, RSS idle and peak, and mar's req/s as a multiple of each peer's.
+Workloads (wrk -t2, each after a 1 s warm-up that is discarded):
+  hello HTTP, -c32 and -c256   GET / answering examples/hello's 15 bytes from a constant;
+  JSON echo 10 KB, -c32        POST / with a 10 KB JSON document that the handler parses and
+                               answers re-serialized (`Response.json(await request.json())`).
+For each runtime in each round: start its server (bench/peers/<runtime>/hello.*) on a free
+loopback port, wait until it answers 200, note the idle RSS, check that the echo gives the document
+back, then run each workload while sampling the RSS of the server's process tree; stop it (SIGTERM,
+SIGKILL after 5 s) by PID. Runtimes are interleaved, the first one rotating each round. Prints
+req/s, p50 and p99 latency, RSS idle and peak, and mar's req/s against each peer's (a ratio only
+where the rounds' spreads allow one: bench/benchlib.py).
 
-All servers answer the same body with the same content type as examples/hello, from a constant
-(bench/peers/<peer>/hello.*); the other headers are each runtime's own, so response sizes differ
-a little (the "resp" column). mar runs bench/peers/mar with its default shard count (one per
-core); each peer runs its default single server loop. wrk runs on the same machine: its threads
-compete with the server for the CPU cores, for every runtime alike.
+All servers run the same handler (a Workers module under mar and workerd, Deno.serve, Bun.serve,
+node:http); the headers other than content-type are each runtime's own, so response sizes differ a
+little (the "resp" column). mar runs with its default shard count (one per core); each peer runs its
+default single server loop. wrk runs on the same machine: its threads compete with the server for
+the CPU cores, for every runtime alike, so these are loopback figures for this machine.
 
 Peers come from scripts/setup-peers.sh (bench/.peers/bin) and the machine's node; a runtime that
 is missing is skipped with the reason.
 
-Usage: bench/http_bench.py [--duration S] [--rounds N] [--only mar,node] [--threads T] [--connections C]
+Usage: bench/http_bench.py [--duration S] [--rounds N] [--only mar,node] [--connections 32,256]
+                           [--no-echo] [--json FILE]
 Environment: MAR_BINARY (default build/mar), HTTP_DURATION, HTTP_ROUNDS.
 (Not named http.py: in bench/ that would shadow the standard library's http for run.py.)
 """
-import argparse, os, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 import startup  # noqa: E402
 
 ROOT = startup.ROOT
@@ -190,27 +198,91 @@ def get(port, timeout=5):
     return head + b"\r\n\r\n" + body, body
 
 
+# --- the JSON echo body ------------------------------------------------------------------------
+
+def echo_body(size=10 * 1024):
+    """A deterministic JSON document of about `size` bytes: records as an API would send them."""
+    items, n = [], 0
+    while len(json.dumps({"items": items}, separators=(",", ":"))) < size - 120:
+        items.append({"id": n, "name": f"item-{n:04d}", "price": round(n * 1.25, 2), "active": n % 3 != 0,
+                      "tags": ["bench", f"t{n % 7}"], "owner": {"id": n * 31 % 997, "region": "eu-west"}})
+        n += 1
+    return json.dumps({"kind": "order-batch", "version": 3, "items": items},
+                                    separators=(",", ":")).encode()
+
+
 # --- wrk ---------------------------------------------------------------------------------------
 
 UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def wrk(port, threads, connections, seconds):
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+class Load:
+    """One wrk workload: a name for the tables, a path, and a POST body or None for GET."""
+
+    def __init__(self, scenario, connections, body=None):
+        self.scenario, self.connections, self.body = scenario, connections, body
+
+    def script(self, tmp):
+        """A wrk Lua script sending the body as POST, or None for plain GETs."""
+        if self.body is None:
+            return None
+        path = os.path.join(tmp, f"post-{len(self.body)}.lua")
+        with open(path, "w") as f:
+            text = self.body.decode()
+            assert "]==]" not in text
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                    f"wrk.body = [==[{text}]==]\n")
+        return path
+
+
+def wrk(port, threads, connections, seconds, script=None):
+    """req/s, p50 and p99 latency in ms, errors (socket errors and non-2xx) of one wrk run."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd += ["-s", script] if script else []
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
+                         timeout=seconds + 60).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
-    if not rps or not p99:
+    pct = {q: re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M) for q in (50, 99)}
+    if not rps or not all(pct.values()):
         raise RuntimeError(f"could not parse wrk output:\n{out}")
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors += int(non2xx.group(1)) if non2xx else 0
-    return float(rps.group(1)), float(p99.group(1)) * UNITS_MS[p99.group(2)], errors
+    p50, p99 = (float(pct[q].group(1)) * UNITS_MS[pct[q].group(2)] for q in (50, 99))
+    return float(rps.group(1)), p50, p99, errors
+
+
+def wrk_command(args, load):
+    return (f"wrk -t{args.threads} -c{load.connections} -d{args.duration}s --latency"
+            + (f" -s post-{len(load.body)}.lua" if load.body else "") + " http://127.0.0.1:PORT/")
 
 
 # --- one measurement ---------------------------------------------------------------------------
 
-def measure(name, command, env, args):
+def check_echo(name, port, body):
+    """The echo must give back the document it was sent (any key order or spacing)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    if b"chunked" in head.lower():  # de-chunk
+        out = b""
+        while True:
+            size, _, rest = rest.partition(b"\r\n")
+            n = int(size.split(b";")[0], 16)
+            if n == 0:
+                break
+            out, rest = out + rest[:n], rest[n + 2:]
+        rest = out
+    if not head.startswith(b"HTTP/1.1 200") or json.loads(rest) != json.loads(body):
+        raise RuntimeError(f"{name}: the JSON echo did not answer the document back: {head[:80]!r}")
+
+
+def measure(name, command, env, args, loads, tmp):
+    """Starts one runtime and runs every load on it in turn: {scenario: figures}."""
     port = startup.free_port()
     server = Server(command(port), env)
     try:
@@ -221,16 +293,25 @@ def measure(name, command, env, args):
             log(f"warning: {name} answered body {body[:60]!r}, expected {BODY!r}")
         time.sleep(0.5)
         idle = server.rss_mb()
-        wrk(port, args.threads, args.connections, args.warmup)
-        sampler = Sampler(server)
-        sampler.start()
-        rps, p99, errors = wrk(port, args.threads, args.connections, args.duration)
-        sampler.done.set()
-        sampler.join()
-        peak = max(sampler.peak, server.hwm_mb())
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"exited with {server.proc.returncode} during the load")
-        return {"rps": rps, "p99": p99, "errors": errors, "idle": idle, "peak": peak, "resp": len(response)}
+        results = {}
+        for load in loads:
+            script = load.script(tmp)
+            if load.body is not None:
+                check_echo(name, port, load.body)
+            if args.warmup:
+                wrk(port, args.threads, load.connections, args.warmup, script)
+            sampler = Sampler(server)
+            sampler.start()
+            rps, p50, p99, errors = wrk(port, args.threads, load.connections, args.duration, script)
+            sampler.done.set()
+            sampler.join()
+            if server.proc.poll() is not None:
+                raise RuntimeError(f"exited with {server.proc.returncode} during {load.scenario}")
+            results[load.scenario] = {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "idle": idle,
+                                      "peak": max(sampler.peak, server.rss_mb()), "resp": len(response)}
+            log(f"{name} {load.scenario}: {rps:,.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+                f"RSS peak {results[load.scenario]['peak']:.1f} MB, {errors} errors")
+        return results
     finally:
         server.stop()
         if server.proc.returncode not in (0, -15, 143) and server.output:
@@ -245,22 +326,75 @@ def spread(values, fmt, unit=""):
     return text + unit
 
 
+METRICS = (  # key, metric, unit, better
+    ("rps", "req/s", "req/s", "higher"),
+    ("p50", "p50 latency", "ms", "lower"),
+    ("p99", "p99 latency", "ms", "lower"),
+    ("peak", "RSS peak under load", "MB", "lower"),
+)
+
+
+def records(loads, available, versions, commands, results, failures, args):
+    out = []
+    for load in loads:
+        for name, _, _ in available:
+            rs = [r[load.scenario] for r in results[name] if load.scenario in r]
+            command = f"{commands[name]}; {wrk_command(args, load)}"
+            if not rs:
+                out.append(benchlib.record(load.scenario, "req/s", "req/s", "higher", name, [],
+                                           version=versions[name], command=command,
+                                           error=(failures.get(name) or ["no result"])[-1]))
+                continue
+            for key, metric, unit, better in METRICS:
+                out.append(benchlib.record(load.scenario, metric, unit, better, name, [x[key] for x in rs],
+                                           version=versions[name], command=command,
+                                           note=f"{sum(x['errors'] for x in rs)} errors" if any(x["errors"] for x in rs) else ""))
+    return out
+
+
+def print_table(load, available, versions, results, failures, args):
+    print(f"\n{load.scenario}: wrk -t{args.threads} -c{load.connections} -d{args.duration}s --latency after "
+          f"{args.warmup} s warm-up, {args.rounds} round(s)" + (", medians [min-max]" if args.rounds > 1 else ""))
+    print("| runtime | req/s | p50 | p99 | RSS idle | RSS peak | resp | errors | mar/peer req/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    mar = [r[load.scenario]["rps"] for r in results.get("mar", []) if load.scenario in r]
+    for name, _, _ in available:
+        rs = [r[load.scenario] for r in results[name] if load.scenario in r]
+        if not rs:
+            print(f"| {name} | failed: {(failures.get(name) or ['?'])[-1]} | | | | | | | |")
+            continue
+        rps = [x["rps"] for x in rs]
+        ratio = "—" if name == "mar" else benchlib.compare(mar, rps, "higher")[1]
+        print(f"| {name} | {spread(rps, lambda v: f'{v:,.0f}')} "
+              f"| {spread([x['p50'] for x in rs], lambda v: f'{v:.2f}', ' ms')} "
+              f"| {spread([x['p99'] for x in rs], lambda v: f'{v:.2f}', ' ms')} "
+              f"| {spread([x['idle'] for x in rs], lambda v: f'{v:.1f}', ' MB')} "
+              f"| {spread([x['peak'] for x in rs], lambda v: f'{v:.1f}', ' MB')} "
+              f"| {rs[0]['resp']} B | {sum(x['errors'] for x in rs)} | {ratio} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--duration", type=int, default=int(os.environ.get("HTTP_DURATION", "10")), help="seconds of measured load (10)")
-    ap.add_argument("--warmup", type=int, default=2, help="seconds of discarded load first (2)")
-    ap.add_argument("--rounds", type=int, default=int(os.environ.get("HTTP_ROUNDS", "1")), help="rounds, runtimes interleaved (1)")
+    ap.add_argument("--duration", type=int, default=int(os.environ.get("HTTP_DURATION", "5")), help="seconds of measured load per workload (5)")
+    ap.add_argument("--warmup", type=int, default=1, help="seconds of discarded load before each (1)")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("HTTP_ROUNDS", "3")), help="rounds, runtimes interleaved (3)")
     ap.add_argument("--threads", type=int, default=2, help="wrk -t (2)")
-    ap.add_argument("--connections", type=int, default=32, help="wrk -c (32)")
+    ap.add_argument("--connections", default="32,256", help="wrk -c of the hello workloads, comma-separated (32,256)")
+    ap.add_argument("--no-echo", action="store_true", help="leave out the 10 KB JSON echo workload")
     ap.add_argument("--only", default="", help="comma-separated runtimes, e.g. mar,node")
+    ap.add_argument("--json", default="", help="also write the figures as benchlib records to this file")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # table lines in order with the progress on stderr
 
     if not shutil.which("wrk"):
         print("HTTP bench skipped: wrk not found (scripts/setup.sh installs it)")
+        benchlib.write_json(args.json, [], skipped="wrk not found")
         return
+    loads = [Load(f"hello HTTP, -c{c}", int(c)) for c in args.connections.split(",") if c.strip()]
+    if not args.no_echo:
+        loads.append(Load("JSON echo 10 KB, -c32", 32, echo_body()))
     only = {s.strip() for s in args.only.split(",") if s.strip()}
-    available, versions = [], {}
+    available, versions, commands = [], {}, {}
     for name, command, env, why, binary in runtimes():
         if only and name not in only:
             continue
@@ -269,53 +403,34 @@ def main():
             continue
         available.append((name, command, env))
         versions[name] = version(binary)
+        commands[name] = " ".join(command("PORT")).replace(ROOT + "/", "")
     if not available:
         print("HTTP bench: no runtime to run")
+        benchlib.write_json(args.json, [], skipped="no runtime")
         return
 
     results = {name: [] for name, _, _ in available}
     failures = {}  # name -> [reason per failed round]
     load_before = os.getloadavg()[0]
-    for r in range(args.rounds):
-        order = available[r % len(available):] + available[:r % len(available)]  # rotate the start
-        for name, command, env in order:
-            try:
-                res = measure(name, command, env, args)
-            except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-                failures.setdefault(name, []).append(str(e).splitlines()[0])
-                log(f"round {r + 1}/{args.rounds} {name}: failed: {failures[name][-1]}")
-                continue
-            results[name].append(res)
-            log(f"round {r + 1}/{args.rounds} {name}: {res['rps']:,.0f} req/s, p99 {res['p99']:.2f} ms, "
-                f"RSS {res['idle']:.1f} -> {res['peak']:.1f} MB, {res['errors']} errors")
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            order = available[r % len(available):] + available[:r % len(available)]  # rotate the start
+            for name, command, env in order:
+                log(f"round {r + 1}/{args.rounds}: {name}")
+                try:
+                    results[name].append(measure(name, command, env, args, loads, tmp))
+                except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                    failures.setdefault(name, []).append(str(e).splitlines()[0])
+                    log(f"round {r + 1}/{args.rounds} {name}: failed: {failures[name][-1]}")
 
-    print(f"\nHTTP hello world, wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency after "
-          f"{args.warmup} s warm-up, {args.rounds} round(s)" + (", medians [min-max]" if args.rounds > 1 else "")
-          + f"; nproc={os.cpu_count()}, wrk on the same cores; 1-min load average {load_before:.2f} before, "
-          f"{os.getloadavg()[0]:.2f} after")
+    print(f"\nHTTP benches; nproc={os.cpu_count()}, wrk on the same cores as the server; 1-min load average "
+          f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     print("; ".join(f"{n} {v}" + (" (default shards: one per core)" if n == "mar" else "") for n, v in versions.items()))
-    print("| runtime | req/s | p99 latency | RSS idle | RSS peak | resp | errors | mar/peer req/s |")
-    print("|---|---|---|---|---|---|---|---|")
-    mar = [x["rps"] for x in results.get("mar", [])]
-    for name, _, _ in available:
-        rs = results[name]
-        if not rs:
-            print(f"| {name} | failed: {failures[name][-1]} | | | | | | |")
-            continue
-        rps = [x["rps"] for x in rs]
-        if name == "mar" or not mar:
-            ratio = "—"
-        else:
-            ratio = f"{statistics.median(mar) / statistics.median(rps):.2f}x"
-            if len(rps) > 1 and not (max(mar) < min(rps) or max(rps) < min(mar)):
-                ratio += " (spreads overlap)"
-        print(f"| {name} | {spread(rps, lambda v: f'{v:,.0f}')} "
-              f"| {spread([x['p99'] for x in rs], lambda v: f'{v:.2f}', ' ms')} "
-              f"| {spread([x['idle'] for x in rs], lambda v: f'{v:.1f}', ' MB')} "
-              f"| {spread([x['peak'] for x in rs], lambda v: f'{v:.1f}', ' MB')} "
-              f"| {rs[0]['resp']} B | {sum(x['errors'] for x in rs)} | {ratio} |")
+    for load in loads:
+        print_table(load, available, versions, results, failures, args)
     for name, reasons in failures.items():
         print(f"{name}: {len(reasons)} of {args.rounds} round(s) failed: {reasons[-1]}")
+    benchlib.write_json(args.json, records(loads, available, versions, commands, results, failures, args))
 
 
 if __name__ == "__main__":

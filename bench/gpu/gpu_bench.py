@@ -11,7 +11,7 @@
    it is the figure to hold against the device's bandwidth (target >= 70 % for a 1 GiB set).
 
 Usage: bench/gpu/gpu_bench.py [--quick] [--rounds N] [--count N] [--driver lavapipe|system|auto]
-                              [--vecadd-mib N]
+                              [--vecadd-mib N] [--json FILE]
 Environment: MAR_BINARY (default build/mar).
 """
 import argparse, json, os, statistics, subprocess, sys
@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "actors"))
 import actors_bench  # noqa: E402
+import benchlib  # noqa: E402
 import http_bench  # noqa: E402
 
 LAVAPIPE = os.path.join(ROOT, ".deps", "lavapipe", "lvp_icd.json")
@@ -61,6 +62,7 @@ def main():
     parser.add_argument("--count", type=int, default=2000, help="dispatches per round")
     parser.add_argument("--driver", default="lavapipe", help="mar --gpu-driver (system: a real GPU's driver)")
     parser.add_argument("--vecadd-mib", type=int, default=0, help="MiB per buffer (default 64 on lavapipe, 341 else)")
+    parser.add_argument("--json", default="", help="also write the figures as benchlib records to this file")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.count = 2, 500
@@ -102,6 +104,24 @@ def main():
     print(f"| vector add bandwidth, GB/s | {vec['gbps']:.1f} | — | — | ≥ 70 % of the device's (real GPU) |")
     if adapter:
         print(f"\nDeno's adapter: {adapter}.")
+
+    command = (f"{os.path.relpath(actors_bench.MAR, ROOT)} run bench/gpu/mar --shards 1 --gpu-driver {args.driver} "
+               "--listen 127.0.0.1:PORT")
+    scenario = f"GPU ({args.driver}): empty dispatch round trip"
+    records = [benchlib.record(scenario, "µs, dispatch() to settled", "µs", "lower", "mar", ours,
+                               version=actors_bench.http_bench.version(actors_bench.MAR),
+                               command=f"{command}; GET /empty?count={args.count}")]
+    deno = http_bench.peer_bin("deno")
+    if deno:
+        deno_cmd = f"deno run --unstable-webgpu bench/gpu/deno/gpu.js {args.count}"
+        records.append(benchlib.record(scenario, "µs, dispatch() to settled", "µs", "lower", "deno", theirs,
+                                       version=http_bench.version(deno), command=deno_cmd, note=adapter)
+                       if theirs else benchlib.record(scenario, "µs, dispatch() to settled", "µs", "lower", "deno",
+                                                      [], command=deno_cmd, error="deno's WebGPU failed (see log)"))
+    records.append(benchlib.record(f"GPU ({args.driver}): vector add, 3 × {vec_mib} MiB", "GB/s", "GB/s", "higher",
+                                   "mar", [vec["gbps"]], command=f"{command}; GET /vecadd?bytes={vec_mib << 20}",
+                                   note=f"{vec['ms']['median']:.2f} ms per dispatch"))
+    benchlib.write_json(args.json, records)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ quoted in docs/benchmarks.md instead of measured here).
 Every measurement gets a fresh `mar run bench/wasm/mar --shards 1` (spawn() places actors on the
 spawner's shard); each route times itself in JS with performance.now().
 
-Usage: bench/wasm/wasm_bench.py [--quick] [--rounds N]     Environment: MAR_BINARY (default build/mar).
+Usage: bench/wasm/wasm_bench.py [--quick] [--rounds N] [--json FILE]     Environment: MAR_BINARY (default build/mar).
 """
 import argparse, os, statistics, sys
 
@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "actors"))
 import actors_bench  # noqa: E402
+import benchlib  # noqa: E402
 
 BUNDLE = os.path.join(HERE, "mar")
 
@@ -43,6 +44,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller counts: a smoke run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", default="", help="also write the figures as benchlib records to this file")
     args = parser.parse_args()
     if not os.path.exists(os.path.join(BUNDLE, "tiny.wasm")):
         sys.exit("bench/wasm/mar/tiny.wasm is missing: build first (make build)")
@@ -79,6 +81,22 @@ def main():
     ratio = statistics.median(call["Tiny"]) / statistics.median(call["Echo"])
     print(f"| call round trip, ns | {spread(call['Tiny'])} | {spread(call['Echo'])} | ≤ 1.5× JS | "
           f"{ratio:.2f}× ({'met' if ratio <= 1.5 else 'missed'}) |")
+
+    version = actors_bench.http_bench.version(actors_bench.MAR)
+    command = f"{os.path.relpath(actors_bench.MAR, actors_bench.ROOT)} run bench/wasm/mar --shards 1 --listen 127.0.0.1:PORT"
+    records = []
+    for cls, system in (("Tiny", "mar Wasm actor"), ("Echo", "mar JS actor")):
+        records.append(benchlib.record(f"Wasm actors: spawn from a compiled module (first {spawn_n:,})", "µs per spawn",
+                                       "µs", "lower", system, spawn[cls], version=version,
+                                       command=f"{command}; GET /spawn?class={cls}&n={spawn_n}&chunk=1000"))
+        records.append(benchlib.record("Wasm actors: call round trip, 16-byte payload", "ns per round trip", "ns",
+                                       "lower", system, call[cls], version=version,
+                                       command=f"{command}; GET /call?class={cls}&n={calls}"))
+    records.append(benchlib.record(f"Wasm actors: {live_n:,} live", "VmRSS per actor", "B", "lower",
+                                   "mar Wasm actor", [per_actor], version=version,
+                                   command=f"{command}; GET /spawn?class=Tiny&n={live_n}&chunk=1000",
+                                   note=f"{live['seconds']:.2f} s to spawn; the node answered afterwards"))
+    benchlib.write_json(args.json, records)
 
 
 if __name__ == "__main__":
