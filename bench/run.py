@@ -85,6 +85,9 @@ def markdown(info, steps, records):
     lines = [f"# mar benchmarks, {info['date']}", "",
              f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB, Linux {info['kernel']}; "
              f"1-min load average {info['load_average_before']} before the run. mar at {info['mar_commit']}.", "",
+             *([f"**The machine was busy** (load average {info['load_average_before']} before the run, "
+                f"{info.get('load_average_after', '?')} after): expect wide spreads.", ""]
+               if max(info["load_average_before"], info.get("load_average_after", 0)) > 1.0 else []),
              "Each cell: median [min–max] over the rounds. Beside each peer, mar against it: > 1 means mar is "
              "better (higher rate, or lower time/memory); no ratio where the spreads overlap so much that the "
              "runs cannot tell the two apart.", ""]
@@ -118,7 +121,11 @@ def markdown(info, steps, records):
                 cells.append(text)
             direction = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(better, "")
             lines.append(f"| {metric}{direction} | " + " | ".join(cells) + " |")
-        notes = sorted({f"{r['system']}: {r['note']}" for r in rs if r.get("note")})
+        noted = [r for r in rs if r.get("note")]
+        if noted and len({r["note"] for r in noted}) == 1 and len({r["system"] for r in noted}) == len(systems):
+            notes = [noted[0]["note"]]  # the same for every system: once
+        else:
+            notes = sorted({f"{r['system']}: {r['note']}" for r in noted})
         if notes:
             lines += ["", "Notes: " + "; ".join(notes) + "."]
     lines += ["", "## Steps", "", "| step | exit | seconds |", "|---|---|---|"]

@@ -8,7 +8,8 @@
                     anonymous part (RssAnon: file-backed library pages are shared between processes);
   launch floor      `RUNTIME --version` under hyperfine (-N, no shell): what exec, the dynamic
                     loader and the runtime's own start cost before any JS.
-Each round starts every runtime once, the first one rotating. Also the home of the helpers the
+After one discarded launch of each (to bring its files into the page cache), each round starts
+every runtime once, the first one rotating. Also the home of the helpers the
 other benches use (ROOT, MAR, free_port, first_ok).
 
 Usage: bench/startup.py [--rounds N] [--only mar,bun] [--json FILE]
@@ -89,6 +90,11 @@ def main():
         available.append((name, command, env, binary, http_bench.version(binary)))
     figures = {name: {"start": [], "rss": [], "anon": []} for name, *_ in available}
     errors = {}
+    for name, command, env, _, _ in available:  # one discarded launch each: files into the page cache
+        try:
+            cold_start(http_bench, command, env)
+        except (RuntimeError, OSError) as e:
+            errors[name] = str(e).splitlines()[0]
     for r in range(args.rounds):
         order = available[r % len(available):] + available[:r % len(available)]
         for name, command, env, _, _ in order:
