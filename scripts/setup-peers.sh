@@ -2,7 +2,8 @@
 # Installs the peer runtimes the benchmarks run beside mar, pinned, into bench/.peers (ignored by
 # git): workerd, Deno and Bun from bench/peers/package-lock.json with `npm ci`, and links their
 # binaries as bench/.peers/bin/{workerd,deno,bun}. Node is the machine's own (not pinned here).
-# Erlang/OTP (for bench/actors) is Debian's erlang-base at a pinned version, installed with apt.
+# Erlang/OTP and CAF (for bench/actors) are Debian's erlang-base and libcaf-dev at pinned versions,
+# installed with apt.
 # Idempotent: when the installed lock matches the committed one it only checks that each binary
 # runs (`--version`), well under a second. Exits non-zero when a pinned peer is not runnable (e.g.
 # offline); bench/run.sh goes on without it and the benches skip what is missing.
@@ -57,34 +58,54 @@ for name in workerd deno bun; do
     status=1
   fi
 done
-# Erlang/OTP for bench/actors: Debian bookworm's erlang-base, pinned, from apt (sudo only when not
-# root, and never waiting for a password). A failure is logged and the actor bench skips Erlang.
+# Erlang/OTP and the C++ Actor Framework for bench/actors: Debian bookworm's erlang-base and
+# libcaf-dev, pinned, from apt (sudo only when not root, and never waiting for a password). A
+# failure is logged and the actor bench skips that peer.
 erlang_version="1:25.2.3+dfsg-1+deb12u4"
+caf_version="0.17.6-2.1+b1"
 sudo_if_needed() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
   elif command -v sudo >/dev/null; then sudo -n "$@"
   else log "not root and no sudo: cannot run $*"; return 1; fi
 }
-erlang_installed() { dpkg-query -W -f='${Status} ${Version}' erlang-base 2>/dev/null; }
-apt_erlang() {
+deb_installed() { dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null; }
+apt_install() {
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "erlang-base=$erlang_version" >/dev/null
+    apt-get install -y -qq --no-install-recommends "$1=$2" >/dev/null
 }
-if [ "$(erlang_installed)" != "install ok installed $erlang_version" ]; then
+# apt_pinned NAME PACKAGE VERSION: installs PACKAGE=VERSION unless it is installed at that version
+# (an apt-get update first only when the plain install fails: the lists may be stale or missing).
+apt_pinned() {
+  local name=$1 package=$2 version=$3
+  [ "$(deb_installed "$package")" = "install ok installed $version" ] && return 0
   if ! command -v apt-get >/dev/null; then
-    log "erlang: not installed, and no apt-get here to install erlang-base=$erlang_version; benches will skip it"
-  else
-    log "installing erlang-base=$erlang_version (apt)"
-    apt_erlang 2>/dev/null || { sudo_if_needed apt-get update -qq >/dev/null 2>&1 && apt_erlang; } ||
-      log "erlang: apt-get install erlang-base=$erlang_version failed (offline, no sudo, or the version left the archive)"
+    log "$name: not installed, and no apt-get here to install $package=$version; benches will skip it"
+    return 1
   fi
-fi
+  log "installing $package=$version (apt)"
+  apt_install "$package" "$version" 2>/dev/null ||
+    { sudo_if_needed apt-get update -qq >/dev/null 2>&1 && apt_install "$package" "$version"; } ||
+    { log "$name: apt-get install $package=$version failed (offline, no sudo, or the version left the archive)"
+      return 1; }
+}
+apt_pinned erlang erlang-base "$erlang_version"
 if erl_release=$(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().' 2>/dev/null); then
-  installed=$(erlang_installed)
+  installed=$(deb_installed erlang-base)
   log "erlang: OTP $erl_release, erlang-base ${installed##* } ($(command -v erl))"
   [ "${installed##* }" = "$erlang_version" ] || log "erlang: not the pinned $erlang_version; figures may differ"
 else
   log "erlang: not runnable; benches will skip it"
+  status=1
+fi
+# CAF is a library: bench/actors compiles its program with g++ at bench time, so "runnable" means
+# the headers are there and a compiler exists.
+apt_pinned caf libcaf-dev "$caf_version"
+installed=$(deb_installed libcaf-dev)
+if [ -f /usr/include/caf/all.hpp ] && command -v g++ >/dev/null; then
+  log "caf: libcaf-dev ${installed##* } (/usr/include/caf, $(g++ --version | head -1))"
+  [ "${installed##* }" = "$caf_version" ] || log "caf: not the pinned $caf_version; figures may differ"
+else
+  log "caf: libcaf-dev headers or g++ missing; benches will skip it"
   status=1
 fi
 

@@ -1,37 +1,51 @@
 #!/usr/bin/env python3
-"""Actor benchmarks of issue 4: mar beside Erlang/OTP (and workerd for HTTP -> actor), side by side
-in one run. Prints one table per benchmark: each runtime's figure, the target, and mar against the
-peer as a ratio oriented so that > 1 means mar is better.
+"""Actor benchmarks of issue 4: mar beside Erlang/OTP and the C++ Actor Framework (CAF), and
+workerd for HTTP -> actor, side by side in one run. Prints one table per benchmark: each runtime's
+figure, the target, and mar against the peer as a ratio oriented so that > 1 means mar is better
+(bench/benchlib.py's rule: no ratio where the rounds' spreads overlap).
 
-1. ping-pong: `call` round trips between two actors on one shard, sequential; median over rounds
-   of the mean ns per round trip. mar: GET /pingpong?n=N on `mar run bench/actors/mar --shards 1`
-   (spawn() places the callee on the caller's shard). Erlang: a gen-style request/reply with plain
-   messages (`Pid ! {call, self(), Ref, I}`, selective receive on Ref).
-2. ring: 1,000 actors pass a token round with `send`, 1,000,000 hops; median over rounds of ns/hop.
-   mar: GET /ring (--shards 1); Erlang: processes and `!`.
+1. ping-pong: `call` round trips between two actors, sequential; the mean ns per round trip of
+   each round. mar: GET /pingpong?n=N on `mar run bench/actors/mar --shards 1` (spawn() places the
+   callee on the caller's shard). Erlang: a gen-style request/reply with plain messages
+   (`Pid ! {call, self(), Ref, I}`, selective receive on Ref). CAF: `request(pong, infinite, i)
+   .then(...)` from an event-based actor.
+2. ring: 1,000 actors pass a token round with `send`, 1,000,000 hops; ns/hop of each round.
+   mar: GET /ring; Erlang: processes and `!`; CAF: event-based actors and `send`.
 3. spawn: 1,000,000 idle actors of a small class (a warm-up of 1,000 first, kept alive); seconds
    for the spawns, and the VmRSS growth of the OS process (summed over its process tree for mar,
-   /proc/self/status for Erlang's single beam process) per actor, read once the spawns completed.
-   mar: GET /spawn (--shards 1, in batches of 10,000 awaited with Promise.all); Erlang: `spawn`
-   of a process waiting in `receive`, not kept in a list.
-4. HTTP -> actor: wrk -t2 -c32 (as bench/http_bench.py) on a route whose handler makes one actor
-   `call`, divided by the plain hello req/s of the same server in the same run. mar: /call vs
-   /hello with its default shards; workerd: a Durable Object round trip by JS RPC (/call) and by
-   stub.fetch (/callfetch) vs its /hello.
+   /proc/self/status for Erlang's and CAF's single process) per actor, read once the spawns
+   completed. mar: GET /spawn (in batches of 10,000 awaited with Promise.all); Erlang: `spawn` of a
+   process waiting in `receive`, not kept in a list; CAF: `spawn` of an event-based actor waiting
+   for a message that never comes, its handle kept (CAF ends an actor whose last handle is gone).
+   One fresh process per round, the runtimes interleaved.
+4. HTTP -> actor: wrk -t2 -c32 on a route whose handler makes one actor `call`, divided by the
+   plain hello req/s of the same server in the same round. mar: /call vs /hello with its default
+   shards; workerd: a Durable Object round trip by JS RPC (/call) and by stub.fetch (/callfetch) vs
+   its /hello. A fresh server per round, the runtimes interleaved.
 
-Each measurement gets a fresh process: one mar node per benchmark, one Erlang VM per workload
-(`erl -noshell +P 2000000`, otherwise default flags; ERL_FLAGS in the environment is honoured by
-erl). Each mar route times itself inside JS with performance.now(), each Erlang workload with
-erlang:monotonic_time. A runtime that is missing is skipped with the reason; one that fails a
-benchmark shows `error: <reason>` in that table and the run goes on.
+Benchmarks 1-3 run every runtime on one thread of actors: mar --shards 1, erl +S 1:1, CAF with one
+worker thread (--threads 1); and, where `taskset` exists and the machine has 2 CPUs or more, all of
+them pinned to the same CPU (the last one this process may use) so that neither the scheduler's
+migrations nor the other core's load move the figures; --no-pin runs them unpinned. Benchmark 4
+stays unpinned (wrk and the server need the cores).
 
-Usage: bench/actors/actors_bench.py [--only mar,erlang,workerd] [--quick] [--rounds N] [--duration S]
+Each measurement gets a fresh process: one mar node per benchmark (per round for 3 and 4), one
+Erlang VM and one CAF process per workload (per round for 3). Each mar route times itself inside JS
+with performance.now(), each Erlang workload with erlang:monotonic_time, each CAF workload with
+steady_clock. The Erlang module is compiled with erlc, the CAF program with g++ -O2 -std=c++17
+against Debian's libcaf-dev, both into a temporary directory at start. A runtime that is missing
+(or does not compile) is skipped with the reason; one that fails a benchmark shows
+`error: <reason>` in that table and the run goes on.
+
+Usage: bench/actors/actors_bench.py [--only mar,erlang,caf,workerd] [--quick] [--rounds N]
+                                    [--duration S] [--no-pin] [--json FILE]
 Environment: MAR_BINARY (default build/mar).
 """
 import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+import benchlib  # noqa: E402
 import startup  # noqa: E402
 import http_bench  # noqa: E402
 
@@ -39,8 +53,11 @@ ROOT = startup.ROOT
 MAR = startup.MAR
 MAR_BUNDLE = os.path.join(HERE, "mar")
 ERLANG_SRC = os.path.join(HERE, "erlang/actors_bench.erl")
+CAF_SRC = os.path.join(HERE, "caf/actors_bench.cpp")
 WORKERD_CONFIG = os.path.join(HERE, "workerd/actors.capnp")
 BETTER = "mar vs peer (>1: mar better)"
+RUNTIMES = ("mar", "erlang", "caf", "workerd")
+NAMES = {"mar": "mar", "erlang": "Erlang/OTP", "caf": "CAF", "workerd": "workerd"}
 
 
 def log(msg):
@@ -50,6 +67,11 @@ def log(msg):
 def first_line(e):
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0][:300]
+
+
+def shown(cmd):
+    """A command line as the records show it: paths relative to the repository."""
+    return " ".join(cmd).replace(ROOT + "/", "")
 
 
 # --- servers (mar, workerd) ---------------------------------------------------------------------
@@ -119,9 +141,9 @@ class Running:
         self.stop()
 
 
-def mar_command(shards=None):
+def mar_command(shards=None, pin=()):
     def command(port):
-        cmd = [MAR, "run", MAR_BUNDLE, "--listen", f"127.0.0.1:{port}"]
+        cmd = [*pin, MAR, "run", MAR_BUNDLE, "--listen", f"127.0.0.1:{port}"]
         return cmd + (["--shards", str(shards)] if shards else [])
     return command
 
@@ -132,10 +154,14 @@ def workerd_command(binary):
 
 # --- wrk on a path -------------------------------------------------------------------------------
 
-def wrk(port, path, threads, connections, seconds):
+def wrk_command(port, path, args, seconds):
+    return ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"]
+
+
+def wrk(port, path, args, seconds):
     """req/s and error count (socket errors and non-2xx) of wrk on one path."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    out = subprocess.run(wrk_command(port, path, args, seconds), capture_output=True, text=True,
+                         timeout=seconds + 60).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not rps:
         raise RuntimeError(f"could not parse wrk output: {out[-300:]!r}")
@@ -145,7 +171,8 @@ def wrk(port, path, threads, connections, seconds):
 
 
 def http_rates(running, paths, args):
-    """{path: req/s} for each path in turn on one server: check one answer, warm up, measure."""
+    """{path: req/s, or "error: ..."} for each path in turn on one server: check one answer, warm
+    up, measure."""
     rates = {}
     for path, expect in paths:
         try:
@@ -159,8 +186,8 @@ def http_rates(running, paths, args):
                            f"expected 200 {expect.decode()}")
             log(f"{running.name} {rates[path]}")
             continue
-        wrk(running.port, path, args.threads, args.connections, args.warmup)
-        rps, errors = wrk(running.port, path, args.threads, args.connections, args.duration)
+        wrk(running.port, path, args, args.warmup)
+        rps, errors = wrk(running.port, path, args, args.duration)
         if running.server.proc.poll() is not None:
             raise RuntimeError(f"exited with {running.server.proc.returncode} during the load of {path}")
         if errors:
@@ -170,25 +197,34 @@ def http_rates(running, paths, args):
     return rates
 
 
+MAR_PATHS = [("/hello", b"hello"), ("/call", b"x")]
+WORKERD_PATHS = [("/hello", b"hello"), ("/call", b"x"), ("/callfetch", b"x")]
+
+
 # --- mar ---------------------------------------------------------------------------------------
 
+def mar_route(bench, args):
+    return {"pingpong": f"/pingpong?n={args.pingpong_n}",
+            "ring": f"/ring?actors={args.ring_actors}&hops={args.ring_hops}",
+            "spawn": f"/spawn?n={args.spawn_n}"}[bench]
+
+
 def mar_pingpong(args):
-    with Running("mar", mar_command(shards=1)) as m:
-        return [m.get_json(f"/pingpong?n={args.pingpong_n}")["ns_per_op"] for _ in range(args.rounds)]
+    with Running("mar", mar_command(1, args.pin)) as m:
+        return [m.get_json(mar_route("pingpong", args))["ns_per_op"] for _ in range(args.pingpong_rounds)]
 
 
 def mar_ring(args):
-    with Running("mar", mar_command(shards=1)) as m:
-        return [m.get_json(f"/ring?actors={args.ring_actors}&hops={args.ring_hops}")["ns_per_hop"]
-                for _ in range(args.ring_rounds)]
+    with Running("mar", mar_command(1, args.pin)) as m:
+        return [m.get_json(mar_route("ring", args))["ns_per_hop"] for _ in range(args.ring_rounds)]
 
 
 def mar_spawn(args):
-    with Running("mar", mar_command(shards=1)) as m:
+    with Running("mar", mar_command(1, args.pin)) as m:
         m.get_json("/spawn?n=1000", timeout=60)  # warm-up; these stay alive
         time.sleep(0.3)
         before = m.rss_kb()
-        res = m.get_json(f"/spawn?n={args.spawn_n}", timeout=900)
+        res = m.get_json(mar_route("spawn", args), timeout=900)
         after = m.rss_kb()
         return {"seconds": res["seconds"], "bytes_per_actor": (after - before) * 1024 / args.spawn_n,
                 "rss_before_kb": before, "rss_after_kb": after}
@@ -196,52 +232,151 @@ def mar_spawn(args):
 
 def mar_http(args):
     with Running("mar", mar_command()) as m:
-        return http_rates(m, [("/hello", b"hello"), ("/call", b"x")], args)
+        return http_rates(m, MAR_PATHS, args)
 
 
-# --- Erlang ------------------------------------------------------------------------------------
+def mar_shown(bench, args):
+    if bench == "http":
+        return shown(mar_command()("PORT"))
+    route = mar_route(bench, args)
+    times = {"pingpong": args.pingpong_rounds, "ring": args.ring_rounds, "spawn": 1}[bench]
+    then = f"GET /spawn?n=1000, then {route}" if bench == "spawn" else f"GET {route}" + (f" × {times}" if times > 1 else "")
+    return f"{shown(mar_command(1, args.pin)('PORT'))}; {then}"
 
-class Erlang:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="mar-actors-erl-")
-        out = subprocess.run(["erlc", "-o", self.dir, ERLANG_SRC], capture_output=True, text=True, timeout=120)
+
+# --- Erlang and CAF: a program per workload that prints JSON lines -----------------------------
+
+class LinesProgram:
+    """A compiled peer program run once per workload; its stdout lines that start with '{' are JSON
+    objects, one with "error" meaning the workload failed."""
+
+    name = ""
+
+    def __init__(self, pin):
+        self.pin = list(pin)
+        self.dir = tempfile.mkdtemp(prefix=f"mar-actors-{self.name}-")
+        self.version = None
+        try:
+            out = subprocess.run(self.build_command(), capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            self.close()
+            raise RuntimeError(f"{self.build_command()[0]}: {first_line(e)}")
         if out.returncode != 0:
-            raise RuntimeError(f"erlc failed: {(out.stderr or out.stdout).strip()[:300]}")
-        self.version = "?"
+            self.close()
+            text = (out.stderr or out.stdout).strip()
+            errors = [l for l in text.splitlines() if "error" in l.lower()]
+            raise RuntimeError(f"{self.build_command()[0]} failed: {(errors or text.splitlines() or ['no output'])[0][:300]}")
+
+    def build_command(self):
+        raise NotImplementedError
+
+    def command(self, *argv):
+        raise NotImplementedError
+
+    def shown(self, *argv):
+        """The build and run command lines, the temporary directory as DIR."""
+        return f"{shown(self.build_command())} && {shown(self.command(*argv))}".replace(self.dir, "DIR")
 
     def run(self, *argv, timeout=600):
-        cmd = ["erl", "-noshell", "+P", "2000000", "-pa", self.dir, "-run", "actors_bench", "main", *map(str, argv)]
+        cmd = self.command(*argv)
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        lines = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+        lines = []
+        for line in out.stdout.splitlines():
+            if line.startswith("{"):
+                try:
+                    lines.append(json.loads(line))
+                except ValueError:
+                    raise RuntimeError(f"{self.name}: not JSON: {line[:200]}")
         if not lines:
-            raise RuntimeError(f"erl exited with {out.returncode}, no result: {(out.stderr or out.stdout).strip()[-300:]}")
+            raise RuntimeError(f"{self.name} exited with {out.returncode}, no result: "
+                               f"{(out.stderr or out.stdout).strip()[-300:] or 'no output'}")
         for line in lines:
             if "error" in line:
-                raise RuntimeError(f"erl: {line['error'][:300]}")
-        self.version = f"Erlang/OTP {lines[0]['otp']} (erts {lines[0]['erts']}, {lines[0]['schedulers']} schedulers)"
+                raise RuntimeError(f"{self.name}: {line['error'][:300]}")
+        self.version = self.version_of(lines[0])
         return lines
+
+    def version_of(self, line):
+        raise NotImplementedError
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def erlang_pingpong(erl, args):
-    return [l["ns_per_op"] for l in erl.run("pingpong", args.pingpong_n, args.rounds)]
+class Erlang(LinesProgram):
+    name = "erl"
+
+    def build_command(self):
+        return ["erlc", "-o", self.dir, ERLANG_SRC]
+
+    def command(self, *argv):
+        # +P lifts the default limit of 262,144 processes; +S 1:1 is one scheduler, as mar --shards 1.
+        return [*self.pin, "erl", "-noshell", "+P", "2000000", "+S", "1:1", "-pa", self.dir,
+                "-run", "actors_bench", "main", *map(str, argv)]
+
+    def version_of(self, line):
+        return f"{line['otp']} (erts {line['erts']})"
 
 
-def erlang_ring(erl, args):
-    return [l["ns_per_hop"] for l in erl.run("ring", args.ring_actors, args.ring_hops, args.ring_rounds)]
+class Caf(LinesProgram):
+    name = "caf"
+
+    def build_command(self):
+        return ["g++", "-O2", "-std=c++17", CAF_SRC, "-o", os.path.join(self.dir, "actors_bench"),
+                "-lcaf_core", "-pthread"]
+
+    def command(self, *argv):
+        return [*self.pin, os.path.join(self.dir, "actors_bench"), "--threads", "1", *map(str, argv)]
+
+    def version_of(self, line):
+        return line["caf"]
 
 
-def erlang_spawn(erl, args):
-    return erl.run("spawn", args.spawn_n, timeout=900)[0]
+def program_args(bench, args):
+    return {"pingpong": ("pingpong", args.pingpong_n, args.pingpong_rounds),
+            "ring": ("ring", args.ring_actors, args.ring_hops, args.ring_rounds),
+            "spawn": ("spawn", args.spawn_n)}[bench]
+
+
+def program_pingpong(program, args):
+    return [l["ns_per_op"] for l in program.run(*program_args("pingpong", args))]
+
+
+def program_ring(program, args):
+    return [l["ns_per_hop"] for l in program.run(*program_args("ring", args))]
+
+
+def program_spawn(program, args):
+    return program.run(*program_args("spawn", args), timeout=900)[0]
 
 
 # --- workerd -----------------------------------------------------------------------------------
 
 def workerd_http(binary, args):
     with Running("workerd", workerd_command(binary)) as w:
-        return http_rates(w, [("/hello", b"hello"), ("/call", b"x"), ("/callfetch", b"x")], args)
+        return http_rates(w, WORKERD_PATHS, args)
+
+
+# --- running the rounds ------------------------------------------------------------------------
+
+def attempt(results, name, bench, fn, *a):
+    """Adds fn(*a) to results[(name, bench)]["values"] (each of its items for a list), or the reason
+    it failed to ["errors"]; never raises."""
+    entry = results.setdefault((name, bench), {"values": [], "errors": []})
+    try:
+        value = fn(*a)
+    except Exception as e:  # noqa: BLE001 -- a failed runtime is a row, not a crash
+        entry["errors"].append(f"error: {first_line(e)}")
+        log(f"{name} {bench}: {entry['errors'][-1]}")
+        return
+    entry["values"] += value if isinstance(value, list) else [value]
+    log(f"{name} {bench}: {value}")
+
+
+def rotated(items, r):
+    """items with the first one rotating each round, as bench/http_bench.py interleaves runtimes."""
+    k = r % len(items) if items else 0
+    return items[k:] + items[:k]
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -258,198 +393,334 @@ def table(title, header, rows):
         print("| " + " | ".join(row) + " |")
 
 
-def attempt(results, key, fn, *a):
-    """results[key] = fn(*a), or the reason it failed as a string; never raises."""
-    try:
-        results[key] = fn(*a)
-    except Exception as e:  # noqa: BLE001 -- a failed runtime is a row, not a crash
-        results[key] = f"error: {first_line(e)}"
-        log(f"{key[0]} {key[1]}: {results[key]}")
-        return
-    log(f"{key[0]} {key[1]}: {results[key]}")
+def error_of(entry):
+    """The reason shown for a runtime with no value: the last error."""
+    return (entry["errors"] or ["error: no result"])[-1]
 
 
-def failed(v):
-    return isinstance(v, str)
+def attempts(bench, args):
+    """How often a runtime is started for a benchmark: once for 1 and 2, once per round for 3 and 4."""
+    return {"spawn": args.spawn_rounds, "http": args.http_rounds}.get(bench, 1)
 
 
-def ratio(mar_value, peer_value, mar_better_when_lower):
-    if failed(mar_value) or failed(peer_value) or not mar_value or not peer_value:
+def errors_note(entry, started):
+    if not entry["errors"]:
+        return ""
+    return f"{len(entry['errors'])} of {started} run(s) failed: {entry['errors'][-1]}"
+
+
+def ratio(mar_values, peer_values, better):
+    if not mar_values or not peer_values:
         return "—"
-    r = peer_value / mar_value if mar_better_when_lower else mar_value / peer_value
-    return f"{r:.2f}x"
+    return benchlib.compare(mar_values, peer_values, better)[1]
 
 
 def meets(value, target, lower_is_better=True):
-    if failed(value):
-        return ""
     return " (meets)" if (value <= target if lower_is_better else value >= target) else " (misses)"
 
 
-def report(results, runtimes, versions, args, shards_note):
-    def timing_table(title, bench, unit, target, target_text, note):
+def http_fractions(entry, path):
+    """(hello req/s, path req/s, call ÷ hello) of each round where both paths answered."""
+    rounds = [v for v in entry["values"] if not isinstance(v.get("/hello"), str) and not isinstance(v.get(path), str)]
+    return ([v["/hello"] for v in rounds], [v[path] for v in rounds], [v[path] / v["/hello"] for v in rounds])
+
+
+def http_error(entry, path):
+    for v in reversed(entry["values"]):
+        for p in ("/hello", path):
+            if isinstance(v.get(p), str):
+                return v[p]
+    return error_of(entry)
+
+
+def variants(name):
+    """(system label in the records, path, what) of each HTTP -> actor figure of a runtime."""
+    if name == "mar":
+        return [("mar", "/call", "actor `call`")]
+    return [("workerd (JS RPC)", "/call", "Durable Object, JS RPC"),
+            ("workerd (stub.fetch)", "/callfetch", "Durable Object, stub.fetch")]
+
+
+def report(results, runtimes, labels, args, threads_note):
+    def timing_table(title, bench, unit, target, target_text):
         rows = []
-        mar = results.get(("mar", bench))
-        mar_m = mar if mar is None or failed(mar) else statistics.median(mar)
+        mar = results.get(("mar", bench), {}).get("values")
         for name in runtimes:
-            v = results.get((name, bench))
-            if v is None:
+            entry = results.get((name, bench))
+            if entry is None:
                 continue
-            m = v if failed(v) else statistics.median(v)
-            fig = v if failed(v) else http_bench.spread(v, ns, f" {unit}")
-            rows.append([versions.get(name, name), fig + (meets(m, target) if name == "mar" else ""),
-                         target_text + (f" ({note})" if name != "mar" and note else ""),
-                         "—" if name == "mar" else ratio(mar_m, m, True)])
+            v = entry["values"]
+            if not v:
+                rows.append([labels[name], error_of(entry), target_text, "—"])
+                continue
+            fig = http_bench.spread(v, ns, f" {unit}")
+            rows.append([labels[name], fig + (meets(statistics.median(v), target) if name == "mar" else ""),
+                         target_text, "—" if name == "mar" else ratio(mar, v, "lower")])
         if rows:
             table(title, ["runtime", f"{unit} (median [min-max])", "target", BETTER], rows)
 
-    timing_table(f"1. Ping-pong `call` round trip between two actors on one shard, {args.pingpong_n:,} sequential "
-                 f"calls per round, {args.rounds} rounds ({shards_note})",
-                 "pingpong", "ns/round trip", 1000, "≤ 1,000 ns", "Erlang 0.7–1.0 µs seen")
+    timing_table(f"1. Ping-pong `call` round trip between two actors, {args.pingpong_n:,} sequential calls per "
+                 f"round, {args.pingpong_rounds} round(s) ({threads_note})",
+                 "pingpong", "ns/round trip", 1000, "≤ 1,000 ns")
     timing_table(f"2. Ring of {args.ring_actors:,} actors, token passed {args.ring_hops:,} hops with `send`, "
-                 f"{args.ring_rounds} rounds ({shards_note})",
-                 "ring", "ns/hop", 350, "≤ 350 ns/hop", "")
+                 f"{args.ring_rounds} round(s) ({threads_note})",
+                 "ring", "ns/hop", 350, "≤ 350 ns/hop")
 
     rows = []
-    mar = results.get(("mar", "spawn"))
+    mar = results.get(("mar", "spawn"), {}).get("values")
     for name in runtimes:
-        v = results.get((name, "spawn"))
-        if v is None:
+        entry = results.get((name, "spawn"))
+        if entry is None:
             continue
-        if failed(v):
-            rows.append([versions.get(name, name), v, "", "≤ 3 s, ≤ 1,536 B", "—"])
+        v = entry["values"]
+        if not v:
+            rows.append([labels[name], error_of(entry), "", "≤ 3 s per 1M, ≤ 1.5 KB (1,536 B) each", "—"])
             continue
-        secs = v["seconds"] * (1_000_000 / args.spawn_n)  # per million, for the target
-        cell_s = f"{v['seconds']:.2f} s" + (f" ({secs:.2f} s per 1M)" if args.spawn_n != 1_000_000 else "")
-        cell_b = (f"{v['bytes_per_actor']:,.0f} B (VmRSS {v['rss_before_kb'] / 1024:,.0f} → "
-                  f"{v['rss_after_kb'] / 1024:,.0f} MB)")
+        seconds = [x["seconds"] for x in v]
+        per_actor = [x["bytes_per_actor"] for x in v]
+        per_million = statistics.median(seconds) * (1_000_000 / args.spawn_n)  # for the target
+        cell_s = http_bench.spread(seconds, lambda s: f"{s:.2f}", " s")
+        cell_s += f" ({per_million:.2f} s per 1M)" if args.spawn_n != 1_000_000 else ""
+        cell_b = (http_bench.spread(per_actor, ns, " B") + f" (VmRSS {v[-1]['rss_before_kb'] / 1024:,.0f} → "
+                  f"{v[-1]['rss_after_kb'] / 1024:,.0f} MB)")
         if name == "mar":
-            cell_s += meets(secs, 3.0)
-            cell_b += meets(v["bytes_per_actor"], 1536)
+            cell_s += meets(per_million, 3.0)
+            cell_b += meets(statistics.median(per_actor), 1536)
             r = "—"
-        elif failed(mar) or mar is None:
+        elif not mar:
             r = "—"
         else:
-            r = (f"time {ratio(mar['seconds'], v['seconds'], True)}, "
-                 f"memory {ratio(mar['bytes_per_actor'], v['bytes_per_actor'], True)}")
-        rows.append([versions.get(name, name), cell_s, cell_b, "≤ 3 s per 1M, ≤ 1.5 KB (1,536 B) each", r])
+            r = (f"time {ratio([x['seconds'] for x in mar], seconds, 'lower')}, "
+                 f"memory {ratio([x['bytes_per_actor'] for x in mar], per_actor, 'lower')}")
+        rows.append([labels[name], cell_s, cell_b, "≤ 3 s per 1M, ≤ 1.5 KB (1,536 B) each", r])
     if rows:
-        table(f"3. Spawn {args.spawn_n:,} idle actors (after 1,000 warm-up spawns; {shards_note}): "
-              "total seconds, VmRSS growth of the OS process per actor",
-              ["runtime", "seconds", "bytes RSS per actor", "target", BETTER], rows)
+        table(f"3. Spawn {args.spawn_n:,} idle actors (after 1,000 warm-up spawns; {threads_note}), "
+              f"{args.spawn_rounds} round(s), a fresh process each: total seconds, VmRSS growth of the OS "
+              "process per actor", ["runtime", "seconds", "bytes RSS per actor", "target", BETTER], rows)
 
     rows = []
     mar = results.get(("mar", "http"))
-    mar_frac = (None if mar is None or failed(mar) or failed(mar["/call"]) or failed(mar["/hello"])
-                else mar["/call"] / mar["/hello"])
+    mar_frac = http_fractions(mar, "/call")[2] if mar else []
     for name in runtimes:
-        v = results.get((name, "http"))
-        if v is None:
+        entry = results.get((name, "http"))
+        if entry is None:
             continue
-        label = versions.get(name, name)
-        if failed(v):
-            rows.append([label, v, "", "", "≥ 0.8x", "—"])
+        if not entry["values"]:
+            rows.append([labels[name], error_of(entry), "", "", "≥ 0.8x", "—"])
             continue
-        variants = [("/call", "actor `call`")] if name == "mar" else [("/call", "Durable Object, JS RPC"),
-                                                                     ("/callfetch", "Durable Object, stub.fetch")]
-        for path, what in variants:
-            if failed(v[path]) or failed(v["/hello"]):
-                error = v["/hello"] if failed(v["/hello"]) else v[path]
-                hello = "" if failed(v["/hello"]) else f"{v['/hello']:,.0f}"
-                rows.append([f"{label} ({what})", hello, error, "", "≥ 0.8x", "—"])
+        for _, path, what in variants(name):
+            hello, call, frac = http_fractions(entry, path)
+            if not frac:
+                rows.append([f"{labels[name]} ({what})", "", http_error(entry, path), "", "≥ 0.8x", "—"])
                 continue
-            frac = v[path] / v["/hello"]
-            rows.append([f"{label} ({what})", f"{v['/hello']:,.0f}", f"{v[path]:,.0f}",
-                         f"{frac:.2f}x" + (meets(frac, 0.8, lower_is_better=False) if name == "mar" else ""),
-                         "≥ 0.8x", "—" if name == "mar" else ratio(mar_frac, frac, False)])
+            fraction = lambda f: f"{f:.2f}x"  # noqa: E731
+            rows.append([f"{labels[name]} ({what})", http_bench.spread(hello, ns), http_bench.spread(call, ns),
+                         http_bench.spread(frac, fraction)
+                         + (meets(statistics.median(frac), 0.8, lower_is_better=False) if name == "mar" else ""),
+                         "≥ 0.8x", "—" if name == "mar" else ratio(mar_frac, frac, "higher")])
     if rows:
         table(f"4. HTTP request → actor call → response, wrk -t{args.threads} -c{args.connections} -d{args.duration}s "
-              f"after {args.warmup} s warm-up, per path; figure = call req/s ÷ hello req/s of the same server "
-              "(mar: default shards)",
+              f"after {args.warmup} s warm-up, per path, {args.http_rounds} round(s), a fresh server each; figure = "
+              "call req/s ÷ hello req/s of the same server in the same round (mar: default shards; not pinned)",
               ["runtime", "hello req/s", "call req/s", "call ÷ hello", "target", BETTER], rows)
+
+    for (name, bench), entry in results.items():
+        if entry["values"] and entry["errors"]:
+            print(f"{labels[name]} {bench}: {errors_note(entry, attempts(bench, args))}")
+
+
+# --- records (bench/benchlib.py) ---------------------------------------------------------------
+
+def count_text(n):
+    """1,000,000 -> "1M", 100,000 -> "100k", 1000 -> "1,000": the sizes in the scenario names."""
+    if n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n % 1000 == 0 and n >= 10_000:
+        return f"{n // 1000}k"
+    return f"{n:,}"
+
+
+def records(results, runtimes, versions, commands, args):
+    out = []
+
+    def add(scenario, metric, unit, better, system, name, bench, values, note=""):
+        entry = results[(name, bench)]
+        common = dict(version=versions.get(name) or "", command=commands.get((name, bench), ""))
+        note = "; ".join(n for n in (note, errors_note(entry, attempts(bench, args))) if n)
+        if values:
+            out.append(benchlib.record(scenario, metric, unit, better, system, values, note=note, **common))
+        else:
+            out.append(benchlib.record(scenario, metric, unit, better, system, [],
+                                       error=error_of(entry).removeprefix("error: "), **common))
+
+    scenario = {"pingpong": "actors: ping-pong call round trip",
+                "ring": f"actors: ring of {count_text(args.ring_actors)}, {count_text(args.ring_hops)} hops",
+                "spawn": f"actors: spawn {count_text(args.spawn_n)} idle",
+                "http": "HTTP → actor call ÷ hello"}
+    for name in runtimes:
+        if (name, "pingpong") in results:
+            add(scenario["pingpong"], "ns per round trip", "ns", "lower", name, name, "pingpong",
+                results[(name, "pingpong")]["values"], note=f"{args.pingpong_n:,} calls per round")
+    for name in runtimes:
+        if (name, "ring") in results:
+            add(scenario["ring"], "ns per hop", "ns", "lower", name, name, "ring", results[(name, "ring")]["values"])
+    for metric, unit, key in (("seconds", "s", "seconds"), ("RSS bytes per actor", "B", "bytes_per_actor")):
+        for name in runtimes:
+            if (name, "spawn") in results:
+                add(scenario["spawn"], metric, unit, "lower", name, name, "spawn",
+                    [x[key] for x in results[(name, "spawn")]["values"]])
+    for name in runtimes:
+        if (name, "http") in results:
+            entry = results[(name, "http")]
+            hello = [x["/hello"] for x in entry["values"] if not isinstance(x.get("/hello"), str)]
+            add(scenario["http"], "hello req/s", "req/s", "higher", name, name, "http", hello, note="GET /hello")
+            for system, path, what in variants(name):
+                _, call, frac = http_fractions(entry, path)
+                add(scenario["http"], "call req/s ÷ hello req/s", "x", "higher",
+                    system, name, "http", frac, note=f"GET {path} ÷ GET /hello, {what}")
+                add(scenario["http"], "call req/s", "req/s", "higher", system, name, "http",
+                    [x[path] for x in entry["values"] if not isinstance(x.get(path), str)], note=f"GET {path}, {what}")
+    return out
+
+
+# --- main --------------------------------------------------------------------------------------
+
+def pinning(args):
+    """(taskset prefix, what the header says): the last CPU this process may use, for benchmarks 1-3."""
+    if args.no_pin:
+        return [], "not pinned (--no-pin)"
+    if not shutil.which("taskset"):
+        return [], "not pinned: taskset not found"
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return [], f"not pinned: only CPU {cpus[0]} is available"
+    return ["taskset", "-c", str(cpus[-1])], f"pinned to CPU {cpus[-1]} (taskset -c {cpus[-1]})"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated runtimes: mar,erlang,workerd")
-    ap.add_argument("--quick", action="store_true", help="smaller sizes, 3 s of wrk: a smoke run, not the figures")
-    ap.add_argument("--rounds", type=int, help="rounds of ping-pong (5; quick 3) and ring (3)")
-    ap.add_argument("--duration", type=int, help="seconds of measured wrk load per path (10; quick 3)")
+    ap.add_argument("--only", default="", help="comma-separated runtimes: mar,erlang,caf,workerd")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer rounds, 3 s of wrk: a smoke run, not the figures")
+    ap.add_argument("--rounds", type=int, help="rounds of every benchmark (ping-pong 5, ring 3, spawn 3, HTTP 3; "
+                                               "quick 3, 3, 1, 1)")
+    ap.add_argument("--duration", type=int, help="seconds of measured wrk load per path (5; quick 3)")
     ap.add_argument("--threads", type=int, default=2, help="wrk -t (2)")
     ap.add_argument("--connections", type=int, default=32, help="wrk -c (32)")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin benchmarks 1-3 to one CPU with taskset")
+    ap.add_argument("--json", default="", help="also write the figures as benchlib records to this file")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     q = args.quick
+    args.pingpong_rounds = args.rounds or (3 if q else 5)
     args.ring_rounds = args.rounds or 3
-    args.rounds = args.rounds or (3 if q else 5)
-    args.duration = args.duration or (3 if q else 10)
-    args.warmup = 1 if q else 2
+    args.spawn_rounds = args.rounds or (1 if q else 3)
+    args.http_rounds = args.rounds or (1 if q else 3)
+    args.duration = args.duration or (3 if q else 5)
+    args.warmup = 1
     args.pingpong_n = 100_000 if q else 500_000
     args.ring_actors = 1000
     args.ring_hops = 100_000 if q else 1_000_000
     args.spawn_n = 100_000 if q else 1_000_000
+    args.pin, pin_note = pinning(args)
 
     only = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = only - {"mar", "erlang", "workerd"}
+    unknown = only - set(RUNTIMES)
     if unknown:
-        ap.error(f"unknown runtime(s) {', '.join(sorted(unknown))}: expected mar, erlang, workerd")
+        ap.error(f"unknown runtime(s) {', '.join(sorted(unknown))}: expected {', '.join(RUNTIMES)}")
     want = lambda name: not only or name in only  # noqa: E731
 
-    results, versions, runtimes = {}, {}, []
-    load_before = os.getloadavg()[0]
+    versions, runtimes, skipped, programs = {}, [], {}, {}
+
+    def skip(name, why):
+        skipped[name] = why
+        print(f"skipping {name}: {why}")
+
     if want("mar"):
         if os.access(MAR, os.X_OK):
             runtimes.append("mar")
-            versions["mar"] = f"mar {http_bench.version(MAR)}"
+            versions["mar"] = http_bench.version(MAR)
         else:
-            print(f"skipping mar: {MAR} not built (make build)")
-    erl = None
-    if want("erlang"):
-        if not (shutil.which("erl") and shutil.which("erlc")):
-            print("skipping erlang: erl/erlc not found (scripts/setup-peers.sh installs erlang-base)")
-        else:
-            try:
-                erl = Erlang()
-                runtimes.append("erlang")
-                versions["erlang"] = "Erlang/OTP"
-            except Exception as e:  # noqa: BLE001
-                print(f"skipping erlang: {first_line(e)}")
+            skip("mar", f"{MAR} not built (make build)")
+    for name, cls, tools, why in (("erlang", Erlang, ("erl", "erlc"), "erl/erlc not found (scripts/setup-peers.sh installs erlang-base)"),
+                                  ("caf", Caf, ("g++",), "g++ not found")):
+        if not want(name):
+            continue
+        if not all(shutil.which(t) for t in tools):
+            skip(name, why)
+            continue
+        try:
+            programs[name] = cls(args.pin)
+            runtimes.append(name)
+        except Exception as e:  # noqa: BLE001 -- a peer that does not build is skipped, not a crash
+            skip(name, first_line(e))
     workerd = None
     if want("workerd"):
         workerd = http_bench.peer_bin("workerd")
         if workerd:
             runtimes.append("workerd")
-            versions["workerd"] = f"workerd {http_bench.version(workerd)}"
+            versions["workerd"] = http_bench.version(workerd)
         else:
-            print("skipping workerd: not installed (run scripts/setup-peers.sh)")
+            skip("workerd", "not installed (run scripts/setup-peers.sh)")
     http_ok = shutil.which("wrk") is not None
     if not http_ok:
         print("HTTP → actor bench skipped: wrk not found (scripts/setup.sh installs it)")
     if not runtimes:
         print("actors bench: no runtime to run")
+        benchlib.write_json(args.json, [], skipped=skipped)
         return
+    log(f"benchmarks 1-3: {pin_note}")
 
+    commands = {}
+    for bench in ("pingpong", "ring", "spawn"):
+        if "mar" in runtimes:
+            commands[("mar", bench)] = mar_shown(bench, args)
+        for name, program in programs.items():
+            commands[(name, bench)] = program.shown(*program_args(bench, args))
+    http_paths = lambda paths: " and ".join(  # noqa: E731
+        f"{shown(wrk_command('PORT', p, args, args.duration))} (after {args.warmup} s)" for p, _ in paths)
+    commands[("mar", "http")] = f"{mar_shown('http', args)}; {http_paths(MAR_PATHS)}"
+    if workerd:
+        commands[("workerd", "http")] = f"{shown(workerd_command(workerd)('PORT'))}; {http_paths(WORKERD_PATHS)}"
+
+    results = {}
+    load_before = os.getloadavg()[0]
     try:
+        # 1 and 2: one process per runtime runs all the rounds; 3: a fresh process per round.
         for bench in ("pingpong", "ring", "spawn"):
-            if "mar" in runtimes:
-                attempt(results, ("mar", bench), globals()[f"mar_{bench}"], args)
-            if erl:
-                attempt(results, ("erlang", bench), globals()[f"erlang_{bench}"], erl, args)
+            rounds = args.spawn_rounds if bench == "spawn" else 1
+            for r in range(rounds):
+                for name in rotated([n for n in runtimes if n == "mar" or n in programs], r):
+                    if rounds > 1:
+                        log(f"{bench} round {r + 1}/{rounds}: {name}")
+                    if name == "mar":
+                        attempt(results, name, bench, globals()[f"mar_{bench}"], args)
+                    else:
+                        attempt(results, name, bench, globals()[f"program_{bench}"], programs[name], args)
         if http_ok:
-            if "mar" in runtimes:
-                attempt(results, ("mar", "http"), mar_http, args)
-            if workerd:
-                attempt(results, ("workerd", "http"), workerd_http, workerd, args)
+            http_runtimes = [n for n in runtimes if n in ("mar", "workerd")]
+            for r in range(args.http_rounds):
+                for name in rotated(http_runtimes, r):
+                    log(f"http round {r + 1}/{args.http_rounds}: {name}")
+                    if name == "mar":
+                        attempt(results, name, "http", mar_http, args)
+                    else:
+                        attempt(results, name, "http", workerd_http, workerd, args)
     finally:
-        if erl:
-            versions["erlang"] = erl.version if erl.version != "?" else "Erlang/OTP"
-            erl.close()
+        for name, program in programs.items():
+            versions[name] = program.version
+            program.close()
 
+    labels = {n: NAMES[n] + (f" {versions[n]}" if versions.get(n) else "") for n in runtimes}
     print(f"\nActors{' (--quick: smaller sizes, not the figures)' if q else ''}; nproc={os.cpu_count()}; "
           f"1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print("; ".join(versions[n] for n in runtimes) + ". Ratios: mar against the peer, > 1 means mar is better "
-          "(peer time ÷ mar time, peer bytes ÷ mar bytes, mar fraction ÷ peer fraction).")
-    report(results, runtimes, versions, args, "mar --shards 1; Erlang default schedulers")
+    print("; ".join(labels[n] for n in runtimes) + ". Ratios: mar against the peer, > 1 means mar is better "
+          "(peer time ÷ mar time, peer bytes ÷ mar bytes, mar fraction ÷ peer fraction); none where the "
+          "rounds' spreads overlap.")
+    threads_note = "mar --shards 1, Erlang +S 1:1, CAF 1 worker thread; " + pin_note
+    print(f"Benchmarks 1-3: {threads_note}. Benchmark 4: not pinned.")
+    report(results, runtimes, labels, args, threads_note)
+    benchlib.write_json(args.json, records(results, runtimes, versions, commands, args),
+                        skipped=skipped, pinned=pin_note)
 
 
 if __name__ == "__main__":
