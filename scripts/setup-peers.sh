@@ -3,7 +3,7 @@
 # git): workerd, Deno and Bun from bench/peers/package-lock.json with `npm ci`, and links their
 # binaries as bench/.peers/bin/{workerd,deno,bun}. Node is the machine's own (not pinned here).
 # Erlang/OTP and CAF (for bench/actors) are Debian's erlang-base and libcaf-dev at pinned versions,
-# installed with apt.
+# installed with apt, and so is hyperfine (bench/startup.py).
 # Idempotent: when the installed lock matches the committed one it only checks that each binary
 # runs (`--version`), well under a second. Exits non-zero when a pinned peer is not runnable (e.g.
 # offline); bench/run.sh goes on without it and the benches skip what is missing.
@@ -106,6 +106,15 @@ if [ -f /usr/include/caf/all.hpp ] && command -v g++ >/dev/null; then
   [ "${installed##* }" = "$caf_version" ] || log "caf: not the pinned $caf_version; figures may differ"
 else
   log "caf: libcaf-dev headers or g++ missing; benches will skip it"
+  status=1
+fi
+# hyperfine (bench/startup.py's launch floor), Debian's, pinned like the others.
+hyperfine_version="1.15.0-2"
+apt_pinned hyperfine hyperfine "$hyperfine_version"
+if command -v hyperfine >/dev/null; then
+  log "hyperfine: $(hyperfine --version)"
+else
+  log "hyperfine: not installed; the launch-floor figures are skipped"
   status=1
 fi
 
