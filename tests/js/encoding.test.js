@@ -1,6 +1,24 @@
-import { assert, assertEquals, assertThrows } from "./assert.js";
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.js";
 
 const bytes = (...values) => new Uint8Array(values);
+
+// Writes `chunks` into a TextEncoderStream/TextDecoderStream and reads everything it produces.
+async function transformAll(stream, chunks) {
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  const out = [];
+  const reading = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return out;
+      out.push(value);
+    }
+  })();
+  for (const chunk of chunks) writer.write(chunk).catch(() => {});
+  writer.close().catch(() => {});
+  return reading;
+}
+const concat = (arrays) => bytes(...arrays.flatMap((a) => [...a]));
 
 export const tests = {
   "TextEncoder encodes UTF-8": () => {
@@ -184,6 +202,62 @@ export const tests = {
     assertEquals(decoder.decode(chunk, { stream: true }), "a");
     chunk.set([0x82, 0xac]);
     assertEquals(decoder.decode(chunk), "\u20ac");
+  },
+
+  "TextEncoderStream encodes chunks, surrogate pairs split across them included": async () => {
+    const stream = new TextEncoderStream();
+    assertEquals(stream.encoding, "utf-8");
+    assert(stream.readable instanceof ReadableStream && stream.writable instanceof WritableStream);
+    const out = await transformAll(stream, ["a", "", "\ud83d", "\ude00b", 12, "\ud800"]);
+    assert(out.every((chunk) => chunk instanceof Uint8Array), "Uint8Array chunks");
+    assert(out.every((chunk) => chunk.length > 0), "no empty chunks");
+    assertEquals(concat(out), bytes(0x61, 0xf0, 0x9f, 0x98, 0x80, 0x62, 0x31, 0x32, 0xef, 0xbf, 0xbd));
+    const lone = await transformAll(new TextEncoderStream(), ["\ud800", "x"]);
+    assertEquals(concat(lone), bytes(0xef, 0xbf, 0xbd, 0x78), "a high surrogate followed by a non-surrogate");
+  },
+
+  "TextEncoderStream errors on a Symbol chunk": async () => {
+    const stream = new TextEncoderStream();
+    await assertRejects(() => transformAll(stream, [Symbol("s")]), TypeError);
+  },
+
+  "TextDecoderStream decodes chunks with sequences and the BOM split across them": async () => {
+    const stream = new TextDecoderStream();
+    assertEquals([stream.encoding, stream.fatal, stream.ignoreBOM], ["utf-8", false, false]);
+    const out = await transformAll(stream, [bytes(0xef, 0xbb), bytes(0xbf, 0x61, 0xe2), bytes(0x82, 0xac).buffer, new DataView(bytes(0xf0).buffer)]);
+    assertEquals(out.join(""), "a\u20ac\ufffd");
+    assert(out.every((chunk) => typeof chunk === "string" && chunk.length > 0), "non-empty string chunks");
+    const kept = await transformAll(new TextDecoderStream("utf8", { ignoreBOM: true }), [bytes(0xef, 0xbb, 0xbf, 0x41)]);
+    assertEquals(kept.join(""), "\ufeffA");
+  },
+
+  "TextDecoderStream checks its label, its chunks and, when fatal, the bytes": async () => {
+    assertThrows(() => new TextDecoderStream("no-such-label"), RangeError);
+    assertThrows(() => new TextDecoderStream("latin1"), RangeError);
+    assertEquals(new TextDecoderStream("utf-8", { fatal: true }).fatal, true);
+    await assertRejects(() => transformAll(new TextDecoderStream(), ["not bytes"]), TypeError);
+    await assertRejects(() => transformAll(new TextDecoderStream("utf-8", { fatal: true }), [bytes(0x61, 0xff)]), TypeError);
+    await assertRejects(() => transformAll(new TextDecoderStream("utf-8", { fatal: true }), [bytes(0x61, 0xe2)]), TypeError);
+  },
+
+  "the stream classes pipe and are WebIDL-shaped": async () => {
+    const piped = new ReadableStream({
+      start(controller) {
+        controller.enqueue("h\u00e9");
+        controller.enqueue("llo");
+        controller.close();
+      },
+    }).pipeThrough(new TextEncoderStream()).pipeThrough(new TextDecoderStream());
+    let text = "";
+    for await (const chunk of piped) text += chunk;
+    assertEquals(text, "h\u00e9llo");
+    assertEquals(Object.prototype.toString.call(new TextEncoderStream()), "[object TextEncoderStream]");
+    assertEquals(Object.prototype.toString.call(new TextDecoderStream()), "[object TextDecoderStream]");
+    assertEquals(Object.keys(new TextDecoderStream()), []);
+    assertThrows(() => Object.getOwnPropertyDescriptor(TextEncoderStream.prototype, "readable").get.call({}), TypeError);
+    assertThrows(() => Object.getOwnPropertyDescriptor(TextDecoderStream.prototype, "encoding").get.call(new TextEncoderStream()), TypeError);
+    assertThrows(() => structuredClone(new TextEncoderStream()), DOMException);
+    assertEquals(TextDecoderStream.length, 0);
   },
 
   "interfaces are WebIDL-shaped": () => {

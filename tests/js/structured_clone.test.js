@@ -79,7 +79,9 @@ export const tests = {
   },
 
   "built-in platform objects that are not serializable are refused": () => {
-    for (const value of [new Event("x"), new EventTarget(), new AbortController(), AbortSignal.abort(), new TextEncoder(), new TextDecoder(), crypto, crypto.subtle, performance]) {
+    for (const value of [new Event("x"), new EventTarget(), new AbortController(), AbortSignal.abort(), new TextEncoder(), new TextDecoder(), crypto, crypto.subtle, performance,
+      new Headers({ a: "1" }), new Request("https://example.com/"), new Response("x"), new FormData(),
+      new URL("https://example.com/"), new URLSearchParams("a=1")]) {
       const error = assertDataCloneError(() => structuredClone(value), Object.prototype.toString.call(value));
       assert(error.message.includes("could not be cloned"), error.message);
     }

@@ -1,7 +1,7 @@
-// TextEncoder and TextDecoder (WHATWG Encoding Standard), UTF-8 only. The byte work is done by
-// native.utf8Encode/utf8EncodeInto/utf8Decode; this file does the WebIDL conversions, the label
-// lookup, BOM handling and streaming (holding back an incomplete trailing sequence between calls).
-// Exports: internal.TextEncoder, internal.TextDecoder.
+// TextEncoder, TextDecoder, TextEncoderStream and TextDecoderStream (WHATWG Encoding Standard),
+// UTF-8 only. The byte work is done by native.utf8Encode/utf8EncodeInto/utf8Decode; this file does
+// the WebIDL conversions, the label lookup, BOM handling and streaming (holding back an incomplete
+// trailing sequence between calls). Exports: internal.TextEncoder, internal.TextDecoder.
 
 const { webidl } = internal;
 
@@ -209,12 +209,122 @@ class TextDecoder {
 }
 webidl.configureInterface(TextDecoder);
 
+// TextEncoderStream and TextDecoderStream (Encoding Standard §7.4 and §7.5): a TransformStream
+// (from 26_streams.js, loaded when the first one is made) around the same encoder and decoder.
+class TextEncoderStream {
+  #transform;
+  #pendingHighSurrogate = "";  // a chunk's last code unit, a high surrogate, until the next chunk
+
+  constructor() {
+    const { TransformStream } = internal.loadStreams();
+    const context = "Failed to execute 'transform' on 'TextEncoderStream'";
+    this.#transform = new TransformStream({
+      transform: (chunk, controller) => {
+        let string = this.#pendingHighSurrogate + webidl.toDOMString(chunk, context);
+        this.#pendingHighSurrogate = "";
+        const last = string.charCodeAt(string.length - 1);
+        if (last >= 0xd800 && last <= 0xdbff) {
+          this.#pendingHighSurrogate = string[string.length - 1];
+          string = string.slice(0, -1);
+        }
+        // A high surrogate held back from an earlier chunk and not followed by a low one becomes
+        // U+FFFD here, as utf8Encode does with every lone surrogate.
+        if (string.length > 0) controller.enqueue(native.utf8Encode(string));
+      },
+      flush: (controller) => {
+        if (this.#pendingHighSurrogate !== "") controller.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
+      },
+    });
+  }
+
+  static {
+    internal.isTextEncoderStream = (value) => value !== null && typeof value === "object" && #transform in value;
+  }
+
+  get encoding() {
+    if (!(#transform in this)) throw new TypeError("Illegal invocation");
+    return "utf-8";
+  }
+
+  get readable() {
+    if (!(#transform in this)) throw new TypeError("Illegal invocation");
+    return this.#transform.readable;
+  }
+
+  get writable() {
+    if (!(#transform in this)) throw new TypeError("Illegal invocation");
+    return this.#transform.writable;
+  }
+}
+webidl.configureInterface(TextEncoderStream);
+
+class TextDecoderStream {
+  #decoder;
+  #transform;
+
+  constructor(label = "utf-8", options = undefined) {
+    // The TextDecoder checks the label and options (and throws what its constructor throws).
+    const decoder = new TextDecoder(label, options);
+    const { TransformStream } = internal.loadStreams();
+    const context = "Failed to execute 'transform' on 'TextDecoderStream'";
+    this.#decoder = decoder;
+    this.#transform = new TransformStream({
+      transform: (chunk, controller) => {
+        const text = decoder.decode(webidl.toBufferSourceBytes(chunk, context), { stream: true });
+        if (text.length > 0) controller.enqueue(text);
+      },
+      flush: (controller) => {
+        const text = decoder.decode();
+        if (text.length > 0) controller.enqueue(text);
+      },
+    });
+  }
+
+  static {
+    internal.isTextDecoderStream = (value) => value !== null && typeof value === "object" && #decoder in value;
+  }
+
+  get encoding() {
+    if (!(#decoder in this)) throw new TypeError("Illegal invocation");
+    return this.#decoder.encoding;
+  }
+
+  get fatal() {
+    if (!(#decoder in this)) throw new TypeError("Illegal invocation");
+    return this.#decoder.fatal;
+  }
+
+  get ignoreBOM() {
+    if (!(#decoder in this)) throw new TypeError("Illegal invocation");
+    return this.#decoder.ignoreBOM;
+  }
+
+  get readable() {
+    if (!(#decoder in this)) throw new TypeError("Illegal invocation");
+    return this.#transform.readable;
+  }
+
+  get writable() {
+    if (!(#decoder in this)) throw new TypeError("Illegal invocation");
+    return this.#transform.writable;
+  }
+}
+webidl.configureInterface(TextDecoderStream);
+
 internal.TextEncoder = TextEncoder;
 internal.TextDecoder = TextDecoder;
 internal.registerPlatformInterface("TextEncoder", internal.isTextEncoder);
 internal.registerPlatformInterface("TextDecoder", internal.isTextDecoder);
+internal.registerPlatformInterface("TextEncoderStream", internal.isTextEncoderStream);
+internal.registerPlatformInterface("TextDecoderStream", internal.isTextDecoderStream);
 internal.setInspectFields(TextEncoder, () => ({ encoding: "utf-8" }));
 internal.setInspectFields(TextDecoder, (decoder) => ({ encoding: "utf-8", fatal: decoder.fatal, ignoreBOM: decoder.ignoreBOM }));
+internal.setInspectFields(TextEncoderStream, (stream) => ({ encoding: "utf-8", readable: stream.readable, writable: stream.writable }));
+internal.setInspectFields(TextDecoderStream, (stream) => ({
+  encoding: "utf-8", fatal: stream.fatal, ignoreBOM: stream.ignoreBOM, readable: stream.readable, writable: stream.writable,
+}));
 
 internal.defineGlobal("TextEncoder", TextEncoder);
 internal.defineGlobal("TextDecoder", TextDecoder);
+internal.defineGlobal("TextEncoderStream", TextEncoderStream);
+internal.defineGlobal("TextDecoderStream", TextDecoderStream);

@@ -37,5 +37,9 @@ function structuredClone(value, options = undefined) {
   }
 }
 
+// URL and URLSearchParams are defined (06_url.js) before the registry (10_dom_exception.js).
+internal.registerPlatformInterface("URL", (value) => internal.isUrlObject(value, "URL"));
+internal.registerPlatformInterface("URLSearchParams", (value) => internal.isUrlObject(value, "URLSearchParams"));
+
 internal.structuredClone = structuredClone;
 internal.defineGlobal("structuredClone", structuredClone);

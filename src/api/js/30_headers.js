@@ -317,6 +317,7 @@ class Headers {
       headers.#immutable = true;
     };
     internal.headersPairs = (headers) => headers.#pairs();
+    internal.isHeaders = (value) => typeof value === "object" && value !== null && #list in value;
   }
 }
 
@@ -360,6 +361,7 @@ Object.defineProperty(Headers.prototype, Symbol.iterator, {
   value: Headers.prototype.entries, writable: true, configurable: true, enumerable: false,
 });
 internal.brand(Headers);
+internal.registerPlatformInterface("Headers", internal.isHeaders);
 // console.log shows the headers as iteration lists them, set-cookie values as an array.
 internal.setInspectFields?.(Headers, (headers) => {
   const fields = {};

@@ -309,6 +309,7 @@ class Request {
 }
 
 internal.brand(Request);
+internal.registerPlatformInterface("Request", internal.isRequest);
 // What console.log shows of a Request (its state is private).
 internal.setInspectFields?.(Request, (request) => ({
   method: request.method,

@@ -276,6 +276,7 @@ class Response {
 }
 
 internal.brand(Response);
+internal.registerPlatformInterface("Response", internal.isResponse);
 // What console.log shows of a Response (its state is private).
 internal.setInspectFields?.(Response, (response) => ({
   status: response.status,

@@ -171,6 +171,7 @@ Object.defineProperty(FormData.prototype, Symbol.iterator, {
   value: FormData.prototype.entries, writable: true, configurable: true, enumerable: false,
 });
 internal.brand(FormData);
+internal.registerPlatformInterface("FormData", internal.isFormData);
 // console.log shows the entries, a repeated name's values as an array.
 internal.setInspectFields?.(FormData, (formData) => {
   const values = new Map();
