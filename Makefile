@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build run test bench clean format
+.PHONY: all setup configure build run test bench compat clean format
 
 all: build
 
@@ -27,6 +27,12 @@ test: build
 
 bench: build
 	@bash bench/run.sh $(BENCH_ARGS)
+
+# workerd and mar serve the same Workers modules; their answers are compared (bench/compat/README.md).
+# A peer that setup-peers cannot install is reported by the driver, which then exits 2.
+compat: build
+	@bash scripts/setup-peers.sh || true
+	@python3 bench/compat/compat.py
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc')
