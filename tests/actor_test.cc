@@ -151,5 +151,61 @@ TEST(Registry, TracksLifecycleAndRefusesAFailedAddressForItsWindow) {
   EXPECT_EQ(registry.metrics().live.load(), 0);
 }
 
+TEST(Registry, KeepsSpawnedActorsInItsFlatTableThroughGrowthAndDeletion) {
+  Registry registry(0, nullptr);
+  IdMinter minter;
+  std::vector<std::string> addresses;
+  for (uint64_t i = 0; i < 20000; ++i) {
+    // Nonces that share their low bits (placement chooses those), and a hundred equal ones.
+    uint64_t nonce = i < 100 ? 42 : (i << 20) | 7;
+    std::string cls = i % 3 ? "Cart" : "Stock";
+    addresses.push_back("shop/" + cls + "/" + minter.Mint(i < 100 ? "shop" + std::to_string(i) : "shop", cls, nonce));
+    if (i < 100) addresses.back() = "shop" + std::to_string(i) + addresses.back().substr(4);
+    ASSERT_FALSE(registry.Activate(addresses.back(), cls, true, nullptr, true)) << i;
+  }
+  EXPECT_EQ(registry.size(), addresses.size());
+  EXPECT_EQ(registry.metrics().live.load(), 20000);
+  for (const std::string& address : addresses) {
+    const Registry::Entry* entry = registry.Find(address);
+    ASSERT_NE(entry, nullptr) << address;
+    EXPECT_TRUE(entry->spawned);
+    size_t slash = address.find('/');
+    EXPECT_EQ(entry->cls, address.substr(slash + 1, address.find('/', slash + 1) - slash - 1));
+  }
+  // A name with a live actor's nonce but another MAC (forged), class or bundle is not that actor.
+  std::string forged = addresses[500];
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(registry.Find(forged), nullptr);
+  EXPECT_EQ(registry.Find("shoq" + addresses[500].substr(4)), nullptr);
+  EXPECT_EQ(registry.Find("shop0/Stock/" + addresses[1].substr(addresses[1].rfind('/') + 1)), nullptr);
+  // Twice is refused, as for named actors.
+  auto again = registry.Activate(addresses[7], "Cart", true, nullptr, true);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->code, "invalid_argument");
+
+  // Remove every other one (backward-shift deletion), then check that all the rest are found.
+  for (size_t i = 0; i < addresses.size(); i += 2) registry.Remove(addresses[i], "stopped");
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    EXPECT_EQ(registry.Find(addresses[i]) != nullptr, i % 2 == 1) << i;
+  }
+  EXPECT_EQ(registry.size(), 10000u);
+  // LiveAddresses rebuilds exactly the addresses that were activated.
+  auto live = registry.LiveAddresses();
+  std::sort(live.begin(), live.end());
+  std::vector<std::string> expected;
+  for (size_t i = 1; i < addresses.size(); i += 2) expected.push_back(addresses[i]);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(live, expected);
+  // Freed items are reused; a crashed spawned actor keeps its entry while it restarts.
+  for (size_t i = 0; i < addresses.size(); i += 2) {
+    ASSERT_FALSE(registry.Activate(addresses[i], i % 3 ? "Cart" : "Stock", true, nullptr, true));
+  }
+  EXPECT_EQ(registry.size(), 20000u);
+  EXPECT_TRUE(registry.Crash(addresses[3], "boom", Config(caps::RestartPolicy::kOnFailure)).restart);
+  EXPECT_EQ(registry.Find(addresses[3])->state, Registry::State::kRestarting);
+  registry.Restarted(addresses[3]);
+  EXPECT_EQ(registry.Find(addresses[3])->state, Registry::State::kLive);
+}
+
 }  // namespace
 }  // namespace mar::actor

@@ -11,8 +11,8 @@ namespace mar::actor {
 
 namespace {
 
-constexpr size_t kMacBytes = 12;  // 96 bits: forging one takes 2^96 tries on average
-constexpr size_t kNameLength = 1 + 16 + 2 * kMacBytes;
+constexpr size_t kMacBytes = IdMinter::kMacBytes;
+constexpr size_t kNameLength = IdMinter::kNameLength;
 
 uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
 
@@ -94,15 +94,21 @@ constexpr char kHex[] = "0123456789abcdef";
 
 IdMinter::IdMinter() { RAND_bytes(secret_.data(), static_cast<int>(secret_.size())); }
 
+void IdMinter::AppendName(std::string& out, std::string_view bundle, std::string_view cls, uint64_t nonce) const {
+  size_t at = out.size();
+  out.resize(at + kNameLength);  // written in place: push_back per digit was a tenth of a spawn
+  char* p = out.data() + at;
+  *p++ = '~';
+  for (int shift = 60; shift >= 0; shift -= 4) *p++ = kHex[(nonce >> shift) & 0xf];
+  for (uint8_t byte : Mac(secret_, bundle, cls, nonce)) {
+    *p++ = kHex[byte >> 4];
+    *p++ = kHex[byte & 0xf];
+  }
+}
+
 std::string IdMinter::Mint(std::string_view bundle, std::string_view cls, uint64_t nonce) const {
   std::string name;
-  name.reserve(kNameLength);
-  name.push_back('~');
-  for (int shift = 60; shift >= 0; shift -= 4) name.push_back(kHex[(nonce >> shift) & 0xf]);
-  for (uint8_t byte : Mac(secret_, bundle, cls, nonce)) {
-    name.push_back(kHex[byte >> 4]);
-    name.push_back(kHex[byte & 0xf]);
-  }
+  AppendName(name, bundle, cls, nonce);
   return name;
 }
 

@@ -20,11 +20,16 @@ std::array<uint8_t, 16> SipHash128(const std::array<uint8_t, 16>& key, std::stri
 
 class IdMinter {
  public:
+  static constexpr size_t kMacBytes = 12;  // 96 bits: forging one takes 2^96 tries on average
+  static constexpr size_t kNameLength = 1 + 16 + 2 * kMacBytes;  // "~", nonce, MAC in hex
+
   // A fresh random secret: ids are valid for the lifetime of this node.
   IdMinter();
   explicit IdMinter(const std::array<uint8_t, 16>& secret) : secret_(secret) {}
 
   std::string Mint(std::string_view bundle, std::string_view cls, uint64_t nonce) const;
+  // Mint's name appended to `out`, so a whole address takes one allocation.
+  void AppendName(std::string& out, std::string_view bundle, std::string_view cls, uint64_t nonce) const;
   bool Verify(std::string_view bundle, std::string_view cls, std::string_view name) const;
   // The nonce of a well-formed spawned name ("~" + 16 hex digits + 24 hex digits).
   static std::optional<uint64_t> NonceOf(std::string_view name);

@@ -405,8 +405,11 @@ Result<std::string> BundleHost::SpawnHere(std::string_view cls, std::string_view
   }()};
   // A nonce that places the name on this shard; the MAC makes it unguessable.
   uint64_t nonce = actors_.resolver->PlaceNonce(random(), shard_.index());
-  std::string address = bundle_.manifest.name + "/" + std::string(cls) + "/" +
-                        actors_.minter->Mint(bundle_.manifest.name, cls, nonce);
+  const std::string& bundle = bundle_.manifest.name;
+  std::string address;
+  address.reserve(bundle.size() + cls.size() + 2 + actor::IdMinter::kNameLength);
+  address.append(bundle).append("/").append(cls).append("/");
+  actors_.minter->AppendName(address, bundle, cls, nonce);
   std::string refusal = ActivateActor(address, cls, true, capabilities_json, true);
   if (!refusal.empty()) return Fail(std::move(refusal));
   return address;
@@ -485,7 +488,7 @@ void BundleHost::RestartActor(const std::string& address) {
   if (dead_ || !actors_.registry) return;
   const actor::Registry::Entry* entry = actors_.registry->Find(address);
   if (!entry || entry->state != actor::Registry::State::kRestarting) return;  // already back, or gone
-  std::string cls = entry->cls;
+  std::string cls(entry->cls);
   bool spawned = entry->spawned;
   std::string capabilities = entry->capabilities ? entry->capabilities->json : "";
   bool restarted = false;
