@@ -307,6 +307,8 @@ def load_expected():
         missing = {"module", "request", "field", "reason"} - set(e)
         if missing:
             sys.exit(f"{EXPECTED}: entry {e} lacks {', '.join(sorted(missing))}")
+        if e.get("kind", "deliberate") not in ("deliberate", "limitation"):
+            sys.exit(f"{EXPECTED}: entry {e}: kind is \"deliberate\" (the default) or \"limitation\"")
     return entries
 
 
@@ -403,7 +405,8 @@ def main():
                     if e:
                         used.add(id(e))
                         expected_n += 1
-                        print(f"expected  {name} | {r['name']} | {field}: {e['reason']}")
+                        label = "known gap" if e.get("kind") == "limitation" else "expected "
+                        print(f"{label} {name} | {r['name']} | {field}: {e['reason']}")
                         continue
                     unexpected += 1
                     print(f"DIFF      {name} | {r['name']} | {field}")

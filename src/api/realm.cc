@@ -95,15 +95,45 @@ class CloneDelegate final : public v8::ValueSerializer::Delegate {
   v8::Isolate* isolate_;
 };
 
+// structuredClone(value, transfer?): `transfer` is an array made by the JS side; each element
+// must be a distinct, detachable ArrayBuffer that is not detached yet. Transferred buffers move
+// their memory to the copy (same backing store, no copy) and are detached once the value was
+// serialized, so a failed serialization leaves them usable.
 void StructuredClone(Args& args) {
   v8::Isolate* isolate = args.isolate();
   v8::Local<v8::Context> context = args.context();
   CloneDelegate delegate(isolate);
   v8::ValueSerializer serializer(isolate, &delegate);
+  std::vector<v8::Local<v8::ArrayBuffer>> transfer;
+  if (args.length() > 1 && args[1]->IsArray()) {
+    v8::Local<v8::Array> list = args[1].As<v8::Array>();
+    auto refuse = [&](const char* why) {
+      delegate.ThrowDataCloneError(ToV8(isolate, std::string("options.transfer: ") + why));
+      throw engine::PendingJsException{};
+    };
+    for (uint32_t i = 0; i < list->Length(); ++i) {
+      v8::Local<v8::Value> item;
+      if (!list->Get(context, i).ToLocal(&item)) throw engine::PendingJsException{};
+      if (!item->IsArrayBuffer()) refuse("only ArrayBuffers can be transferred by mar");
+      v8::Local<v8::ArrayBuffer> buffer = item.As<v8::ArrayBuffer>();
+      if (buffer->WasDetached()) refuse("an ArrayBuffer in the list is already detached");
+      if (!buffer->IsDetachable()) refuse("an ArrayBuffer in the list cannot be detached (a WebAssembly memory's)");
+      for (const auto& seen : transfer) {
+        if (seen->StrictEquals(buffer)) refuse("an ArrayBuffer appears twice in the list");
+      }
+      serializer.TransferArrayBuffer(static_cast<uint32_t>(transfer.size()), buffer);
+      transfer.push_back(buffer);
+    }
+  }
   serializer.WriteHeader();
   if (!serializer.WriteValue(context, args[0]).FromMaybe(false)) throw engine::PendingJsException{};
   std::pair<uint8_t*, size_t> buffer = serializer.Release();
   v8::ValueDeserializer deserializer(isolate, buffer.first, buffer.second);
+  for (size_t i = 0; i < transfer.size(); ++i) {
+    std::shared_ptr<v8::BackingStore> store = transfer[i]->GetBackingStore();
+    transfer[i]->Detach();
+    deserializer.TransferArrayBuffer(static_cast<uint32_t>(i), v8::ArrayBuffer::New(isolate, std::move(store)));
+  }
   v8::Local<v8::Value> result;
   bool ok = deserializer.ReadHeader(context).FromMaybe(false) && deserializer.ReadValue(context).ToLocal(&result);
   std::free(buffer.first);
@@ -407,13 +437,13 @@ void Realm::RunTimers() {
 
 void Realm::DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
                           std::span<const std::pair<std::string_view, std::string_view>> headers,
-                          std::string_view body, bool streamed_body, std::string_view actor) {
+                          std::string_view body, bool streamed_body, bool has_body, std::string_view actor) {
   v8::Local<v8::Context> context = this->context();
   auto header_array = HeaderArray(isolate_, headers);
   v8::Local<v8::Value> body_value = v8::Null(isolate_);
   if (streamed_body) {
     body_value = v8::True(isolate_);  // a native source with the request's id
-  } else if (!body.empty()) {
+  } else if (has_body || !body.empty()) {  // an empty body is still a body (an empty stream)
     v8::Local<v8::Uint8Array> bytes;
     if (!NewBytes(isolate_, body).ToLocal(&bytes)) {
       host_.OnFetchResponse(request_id, Fail("request body exceeds the bundle's memory budget"));

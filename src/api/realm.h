@@ -183,7 +183,7 @@ class Realm {
   void RunTimers();
   void DispatchFetch(uint64_t request_id, std::string_view method, std::string_view url,
                      std::span<const std::pair<std::string_view, std::string_view>> headers,
-                     std::string_view body, bool streamed_body, std::string_view actor = {});
+                     std::string_view body, bool streamed_body, bool has_body, std::string_view actor = {});
   // Actors. ActorPump runs a batch of deliveries and says whether more are queued.
   bool ActorPump();
   // While the node's pump loop runs, JS queues without asking for a pump; the loop goes on while

@@ -629,12 +629,18 @@ void Session::Dispatch(std::string body, bool streamed) {
     incoming.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   std::string_view target = request.target();
+  // A fragment is never part of a request target (RFC 9112 §3.2); a client that sends one anyway
+  // does not get it into request.url (workerd drops it too).
+  target = target.substr(0, target.find('#'));
   if (target.starts_with("http://") || target.starts_with("https://")) {
     incoming.url = std::string(target);  // absolute-form (proxy style)
   } else {
     incoming.url.reserve(7 + host.size() + target.size());
     incoming.url.append("http://").append(host.empty() ? state_->authority : host).append(target);
   }
+  bool framed = request.find(http::field::content_length) != request.end() ||
+                request.find(http::field::transfer_encoding) != request.end();
+  incoming.has_body = streamed || !body.empty() || framed;
   incoming.body = std::move(body);
   incoming.streamed_body = streamed;
   phase_ = Phase::kHandling;

@@ -39,6 +39,9 @@ struct IncomingRequest {
   HeaderList headers;
   std::string body;            // the whole body, unless streamed_body
   bool streamed_body = false;  // the body is still on the socket: read it with Exchange::ReadBody
+  // The request carried a body, perhaps of zero bytes (a Content-Length: 0 or a chunked body that
+  // ends at once): the handler sees an empty stream rather than no body, as on workerd and Deno.
+  bool has_body = false;
 };
 
 struct ResponseHead {

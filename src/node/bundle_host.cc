@@ -362,7 +362,8 @@ void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net
   headers.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers) headers.emplace_back(name, value);
   RunEvent([&] {
-    realm_->DispatchFetch(id, request.method, request.url, headers, request.body, request.streamed_body, actor);
+    realm_->DispatchFetch(id, request.method, request.url, headers, request.body, request.streamed_body,
+                          request.has_body, actor);
   });
 }
 

@@ -28,6 +28,37 @@ class HelloTest(unittest.TestCase):
             self.assertIn(b"\r\nx-echo: caf\xe9\r\n", data)
             self.assertTrue(data.endswith(b"233"))  # the JS string held U+00E9, one byte on the wire
 
+    def test_request_url_and_body_as_the_handler_sees_them(self):
+        import json
+        import socket
+
+        def ask(raw):
+            with socket.create_connection((node.host, node.port), timeout=10) as sock:
+                sock.sendall(raw)
+                data = b""
+                while chunk := sock.recv(4096):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+            return json.loads(body)
+
+        with Node(os.path.join(SRC, "tests/e2e/bundles/request_shape")) as node:
+            close = b"Host: x\r\nConnection: close\r\n"
+            # A fragment is not part of a request target; a client that sends one does not get it in.
+            seen = ask(b"GET /a?q=1#frag HTTP/1.1\r\n" + close + b"\r\n")
+            self.assertEqual(seen, {"url": "http://x/a?q=1", "body": None, "text": None})
+            # No body framing: no body. Framing with zero bytes: an empty body (as workerd and Deno).
+            for raw, expected in (
+                (b"POST / HTTP/1.1\r\n" + close + b"\r\n", None),
+                (b"GET / HTTP/1.1\r\n" + close + b"Content-Length: 0\r\n\r\n", ""),
+                (b"POST / HTTP/1.1\r\n" + close + b"Content-Length: 0\r\n\r\n", ""),
+                (b"POST / HTTP/1.1\r\n" + close + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", ""),
+                (b"POST / HTTP/1.1\r\n" + close + b"Content-Length: 3\r\n\r\nabc", "abc"),
+            ):
+                seen = ask(raw)
+                self.assertEqual(seen["text"], expected, raw)
+                self.assertEqual(seen["body"], None if expected is None else "stream", raw)
+
     def test_keep_alive_reuses_connection(self):
         import http.client
         with Node(os.path.join(SRC, "examples/hello")) as node:

@@ -92,16 +92,47 @@ export const tests = {
     assertThrows(() => structuredClone(value), URIError, "from the getter");
   },
 
-  "an empty transfer list is accepted; a non-empty one is not supported yet": () => {
+  "an empty transfer list is accepted": () => {
     assertEquals(structuredClone({ a: 1 }, { transfer: [] }), { a: 1 });
     assertEquals(structuredClone({ a: 1 }, {}), { a: 1 });
     assertEquals(structuredClone({ a: 1 }, undefined), { a: 1 });
     assertEquals(structuredClone({ a: 1 }, null), { a: 1 });
+  },
+
+  "transferred ArrayBuffers move to the copy and are detached": () => {
+    const buffer = new Uint8Array([1, 2, 3, 4]).buffer;
+    const view = new Uint8Array(buffer, 1, 2);
+    const copy = structuredClone({ buffer, view }, { transfer: [buffer] });
+    assertEquals(buffer.byteLength, 0, "the original is detached");
+    assertEquals(view.length, 0, "and so are its views");
+    assertEquals([...new Uint8Array(copy.buffer)], [1, 2, 3, 4]);
+    assertEquals([...copy.view], [2, 3]);
+    assert(copy.view.buffer === copy.buffer, "the copy's view shares the moved buffer");
+    // A buffer that is only in the transfer list is detached too.
+    const other = new ArrayBuffer(8);
+    assertEquals(structuredClone(1, { transfer: [other] }), 1);
+    assertEquals(other.byteLength, 0);
+  },
+
+  "what cannot be transferred is refused and nothing is detached": () => {
     const buffer = new ArrayBuffer(8);
-    const error = assertThrows(() => structuredClone(buffer, { transfer: [buffer] }), DOMException);
-    assertEquals(error.name, "NotSupportedError");
-    assert(error.message.includes("transfer"), error.message);
-    assertEquals(buffer.byteLength, 8, "nothing was detached");
+    for (const [transfer, fragment] of [
+      [[buffer, buffer], "twice"],
+      [[buffer, {}], "only ArrayBuffers"],
+      [[new WebAssembly.Memory({ initial: 1 }).buffer], "cannot be detached"],
+    ]) {
+      const error = assertThrows(() => structuredClone(buffer, { transfer }), DOMException);
+      assertEquals(error.name, "DataCloneError");
+      assert(error.message.includes(fragment), error.message);
+      assertEquals(buffer.byteLength, 8, "nothing was detached");
+    }
+    structuredClone(null, { transfer: [buffer] });
+    const error = assertThrows(() => structuredClone(null, { transfer: [buffer] }), DOMException);
+    assert(error.message.includes("already detached"), error.message);
+    // A value that cannot be cloned leaves the transfer list alone.
+    const kept = new ArrayBuffer(4);
+    assertThrows(() => structuredClone({ f() {} }, { transfer: [kept] }), DOMException);
+    assertEquals(kept.byteLength, 4);
   },
 
   "options are checked as WebIDL says": () => {
