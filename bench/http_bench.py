@@ -57,6 +57,11 @@ def runtimes():
         ("mar", os.access(MAR, os.X_OK) and MAR,
          lambda b, p: [b, "run", os.path.join(PEERS, "mar"), "--listen", f"127.0.0.1:{p}"],
          {}, f"{MAR} not built (make build)"),
+        # Not a peer: mar with one shard, for what a small machine shared with its clients gets
+        # (on 2 cores with wrk beside it, two shards and wrk's two threads contend for the cores).
+        ("mar --shards 1", os.access(MAR, os.X_OK) and MAR,
+         lambda b, p: [b, "run", os.path.join(PEERS, "mar"), "--listen", f"127.0.0.1:{p}", "--shards", "1"],
+         {}, f"{MAR} not built (make build)"),
         ("workerd", peer_bin("workerd"),
          lambda b, p: [b, "serve", os.path.join(PEERS, "workerd/hello.capnp"), "--socket-addr", f"http=127.0.0.1:{p}"],
          {}, missing_peer),
@@ -425,7 +430,8 @@ def main():
 
     print(f"\nHTTP benches; nproc={os.cpu_count()}, wrk on the same cores as the server; 1-min load average "
           f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print("; ".join(f"{n} {v}" + (" (default shards: one per core)" if n == "mar" else "") for n, v in versions.items()))
+    print("; ".join(f"{n} {v}" + (" (default shards: one per core)" if n == "mar" else "") for n, v in versions.items()
+                    if n != "mar --shards 1"))
     for load in loads:
         print_table(load, available, versions, results, failures, args)
     for name, reasons in failures.items():
