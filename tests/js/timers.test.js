@@ -68,6 +68,32 @@ export const tests = {
     }
     assert(performance.now() - base >= 22);
   },
+  "old timers stay clearable while thousands of later ones come and go": async () => {
+    // The id table slides past ended timers; a long-lived one must still be found by clear*().
+    let ticks = 0;
+    const interval = setInterval(() => ticks++, 1);
+    const early = setTimeout(() => { throw new Error("cleared, must not run"); }, 40);
+    let fired = 0;
+    for (let round = 0; round < 3; round++) {
+      const ids = [];
+      for (let i = 0; i < 5000; i++) ids.push(setTimeout(() => fired++, 0));
+      for (let i = 0; i < ids.length; i += 2) clearTimeout(ids[i]);  // every other one
+      await sleep(5);
+    }
+    assertEquals(fired, 7500);
+    clearTimeout(early);
+    clearTimeout(early);  // twice: nothing
+    clearTimeout(-1);
+    clearTimeout(1e15);
+    clearTimeout(0.5);
+    await sleep(10);
+    const seen = ticks;
+    assert(seen > 0);
+    clearInterval(interval);
+    await sleep(10);
+    assertEquals(ticks, seen, "the interval stopped");
+    await sleep(40);  // `early` would have fired by now
+  },
   "an interval cleared inside its own callback stops": async () => {
     let count = 0;
     const id = setInterval(() => { count++; clearInterval(id); }, 0);
