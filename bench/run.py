@@ -14,7 +14,7 @@ Steps: startup, http, timers, actors, wasm, gpu (in that order). --quick runs ea
 rounds and smaller sizes: a smoke run whose figures are not the ones to quote.
 Environment: MAR_BINARY (default build/mar).
 """
-import argparse, datetime, json, os, platform, shutil, subprocess, sys, time
+import argparse, datetime, json, os, platform, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
