@@ -1,6 +1,5 @@
 #include "net/http_client.h"
 
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +18,8 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "net/curl_library.h"
+
 namespace mar::net {
 
 namespace asio = boost::asio;
@@ -29,9 +30,10 @@ namespace {
 constexpr size_t kCoalesceBytes = 64 * 1024;
 
 void InitCurlOnce() {
-  // curl_global_init must precede the first handle; shards start clients concurrently.
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  // Loads libcurl and runs curl_global_init once (shards start clients concurrently). Callers
+  // (OutboundFetches) check LoadCurl before making a client, so here it has already succeeded.
+  [[maybe_unused]] bool loaded = LoadCurl().has_value();
+  assert(loaded);
 }
 
 char AsciiLower(char c) {
@@ -120,12 +122,12 @@ struct HttpClient::State : std::enable_shared_from_this<State> {
   State(asio::io_context& io_context, ConnectCheck connect_check, HttpClientLimits client_limits)
       : io(io_context), check(std::move(connect_check)), limits(client_limits), timer(io_context) {
     InitCurlOnce();
-    multi = curl_multi_init();
+    multi = Curl().multi_init();
     if (multi == nullptr) throw std::bad_alloc();
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &State::OnSocket);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &State::OnTimer);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    Curl().multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &State::OnSocket);
+    Curl().multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    Curl().multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &State::OnTimer);
+    Curl().multi_setopt(multi, CURLMOPT_TIMERDATA, this);
   }
 
   uint64_t Start(FetchRequest request, std::shared_ptr<FetchObserver> observer);
@@ -188,9 +190,9 @@ std::string Prefix(const Transfer& transfer) {
 
 std::string CurlString(CURLU* url, CURLUPart part, unsigned flags = 0) {
   char* value = nullptr;
-  if (curl_url_get(url, part, &value, flags) != CURLUE_OK || value == nullptr) return {};
+  if (Curl().url_get(url, part, &value, flags) != CURLUE_OK || value == nullptr) return {};
   std::string result(value);
-  curl_free(value);
+  Curl().free(value);
   return result;
 }
 
@@ -226,7 +228,7 @@ uint64_t HttpClient::State::Start(FetchRequest request, std::shared_ptr<FetchObs
                                                      "too many concurrent fetches (at most " +
                                                      std::to_string(limits.max_concurrent) + ")"};
   }
-  if (!failure && curl_multi_add_handle(multi, transfer.easy) != CURLM_OK) {
+  if (!failure && Curl().multi_add_handle(multi, transfer.easy) != CURLM_OK) {
     failure = FetchError{FetchErrorKind::kOther, Prefix(transfer) + "could not start the request"};
   }
   if (failure) {
@@ -240,8 +242,8 @@ uint64_t HttpClient::State::Start(FetchRequest request, std::shared_ptr<FetchObs
 }
 
 std::optional<FetchError> HttpClient::State::Configure(Transfer& transfer, FetchRequest request) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
-  if (!url || curl_url_set(url.get(), CURLUPART_URL, request.url.c_str(),
+  std::unique_ptr<CURLU, decltype(Curl().url_cleanup)> url(Curl().url(), Curl().url_cleanup);
+  if (!url || Curl().url_set(url.get(), CURLUPART_URL, request.url.c_str(),
                            CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
     return FetchError{FetchErrorKind::kOther, "fetch " + request.url + ": invalid URL"};
   }
@@ -272,87 +274,87 @@ std::optional<FetchError> HttpClient::State::Configure(Transfer& transfer, Fetch
     has_content_type = has_content_type || EqualsIgnoreCase(name, "content-type");
     // "Name:" would tell libcurl to remove the header; "Name;" sends it with an empty value.
     std::string line = value.empty() ? name + ";" : name + ": " + value;
-    transfer.header_list = curl_slist_append(transfer.header_list, line.c_str());
+    transfer.header_list = Curl().slist_append(transfer.header_list, line.c_str());
   }
   transfer.header_list =
-      curl_slist_append(transfer.header_list, "Expect:");  // no 100-continue wait
+      Curl().slist_append(transfer.header_list, "Expect:");  // no 100-continue wait
   bool has_body = request.streamed_body || request.body.has_value() || request.method == "POST";
   // Otherwise libcurl labels every POST body application/x-www-form-urlencoded.
   if (has_body && !has_content_type)
-    transfer.header_list = curl_slist_append(transfer.header_list, "Content-Type:");
+    transfer.header_list = Curl().slist_append(transfer.header_list, "Content-Type:");
   if (request.streamed_body) {
-    transfer.header_list = curl_slist_append(transfer.header_list, "Transfer-Encoding: chunked");
+    transfer.header_list = Curl().slist_append(transfer.header_list, "Transfer-Encoding: chunked");
   }
   if (transfer.header_list == nullptr)
     return FetchError{FetchErrorKind::kOther, Prefix(transfer) + "out of memory"};
 
-  CURL* easy = transfer.easy = curl_easy_init();
+  CURL* easy = transfer.easy = Curl().easy_init();
   if (easy == nullptr)
     return FetchError{FetchErrorKind::kOther, Prefix(transfer) + "out of memory"};
   CURLcode code = CURLE_OK;
   auto note = [&code](CURLcode result) {
     if (code == CURLE_OK) code = result;
   };
-  note(curl_easy_setopt(easy, CURLOPT_PRIVATE, &transfer));
-  note(curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str()));
-  note(curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer));
-  note(curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
-  note(curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https"));
-  note(curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
+  note(Curl().easy_setopt(easy, CURLOPT_PRIVATE, &transfer));
+  note(Curl().easy_setopt(easy, CURLOPT_URL, request.url.c_str()));
+  note(Curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer));
+  note(Curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+  note(Curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https"));
+  note(Curl().easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
   // The JS layer follows redirects itself so that every hop passes the allowlist again.
-  note(curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L));
+  note(Curl().easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L));
   // No ambient configuration: environment proxies, ~/.netrc, cookies would leak between bundles.
-  note(curl_easy_setopt(easy, CURLOPT_PROXY, ""));
-  note(curl_easy_setopt(easy, CURLOPT_NOPROXY, "*"));
-  note(curl_easy_setopt(easy, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_IGNORED)));
-  note(curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)));
-  note(curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L));  // the URL is already WHATWG-normalized
+  note(Curl().easy_setopt(easy, CURLOPT_PROXY, ""));
+  note(Curl().easy_setopt(easy, CURLOPT_NOPROXY, "*"));
+  note(Curl().easy_setopt(easy, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_IGNORED)));
+  note(Curl().easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)));
+  note(Curl().easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L));  // the URL is already WHATWG-normalized
   // Aborting a transfer that is still resolving detaches the resolver thread instead of joining
   // it, which would block the shard for as long as getaddrinfo takes.
-  note(curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L));
-  note(curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+  note(Curl().easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L));
+  note(Curl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                         static_cast<long>(limits.connect_timeout.count())));
   if (request.timeout.count() > 0) {
-    note(curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count())));
+    note(Curl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count())));
   }
-  note(curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &State::OnOpenSocket));
-  note(curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &transfer));
+  note(Curl().easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &State::OnOpenSocket));
+  note(Curl().easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &transfer));
   // Pooled connections outlive their transfer, so closing reports to the client, not to it.
-  note(curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &State::OnCloseSocket));
-  note(curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this));
-  note(curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &State::OnHeader));
-  note(curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer));
-  note(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &State::OnWrite));
-  note(curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer));
+  note(Curl().easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &State::OnCloseSocket));
+  note(Curl().easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this));
+  note(Curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, &State::OnHeader));
+  note(Curl().easy_setopt(easy, CURLOPT_HEADERDATA, &transfer));
+  note(Curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, &State::OnWrite));
+  note(Curl().easy_setopt(easy, CURLOPT_WRITEDATA, &transfer));
   if (has_accept_encoding) {
-    note(curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L));  // the caller decodes
+    note(Curl().easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L));  // the caller decodes
   } else {
-    note(curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));  // every encoding libcurl has
+    note(Curl().easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));  // every encoding libcurl has
     transfer.decoding = true;
   }
-  note(curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer.header_list));
+  note(Curl().easy_setopt(easy, CURLOPT_HTTPHEADER, transfer.header_list));
 
   const std::string& method = request.method;
   if (method == "HEAD") {
-    note(curl_easy_setopt(easy, CURLOPT_NOBODY, 1L));
+    note(Curl().easy_setopt(easy, CURLOPT_NOBODY, 1L));
   } else if (request.streamed_body) {
     transfer.streamed = true;
-    note(curl_easy_setopt(easy, CURLOPT_POST, 1L));
-    note(curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t{-1}));
-    note(curl_easy_setopt(easy, CURLOPT_READFUNCTION, &State::OnRead));
-    note(curl_easy_setopt(easy, CURLOPT_READDATA, &transfer));
+    note(Curl().easy_setopt(easy, CURLOPT_POST, 1L));
+    note(Curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t{-1}));
+    note(Curl().easy_setopt(easy, CURLOPT_READFUNCTION, &State::OnRead));
+    note(Curl().easy_setopt(easy, CURLOPT_READDATA, &transfer));
   } else if (has_body) {
     transfer.body = request.body ? std::move(*request.body) : std::string();
-    note(curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+    note(Curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                           static_cast<curl_off_t>(transfer.body.size())));
-    note(curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer.body.data()));
+    note(Curl().easy_setopt(easy, CURLOPT_POSTFIELDS, transfer.body.data()));
   }
   if (method != "HEAD" && method != (has_body ? "POST" : "GET") && !method.empty()) {
-    note(curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str()));
+    note(Curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str()));
   }
   if (code != CURLE_OK) {
     return FetchError{FetchErrorKind::kOther,
-                      Prefix(transfer) + "unsupported request: " + curl_easy_strerror(code)};
+                      Prefix(transfer) + "unsupported request: " + Curl().easy_strerror(code)};
   }
   return std::nullopt;
 }
@@ -424,7 +426,7 @@ void HttpClient::State::Shutdown() {
   for (auto& [id, transfer] : transfers) Detach(*transfer);
   transfers.clear();
   ready.clear();
-  curl_multi_cleanup(multi);  // closes pooled connections through OnCloseSocket
+  Curl().multi_cleanup(multi);  // closes pooled connections through OnCloseSocket
   multi = nullptr;
   for (auto& [fd, watch] : watches) watch->Stop();
   watches.clear();
@@ -433,18 +435,18 @@ void HttpClient::State::Shutdown() {
 
 void HttpClient::State::Detach(Transfer& transfer) {
   if (transfer.easy != nullptr) {
-    curl_multi_remove_handle(multi, transfer.easy);  // no-op if it was never added
-    curl_easy_cleanup(transfer.easy);
+    Curl().multi_remove_handle(multi, transfer.easy);  // no-op if it was never added
+    Curl().easy_cleanup(transfer.easy);
     transfer.easy = nullptr;
   }
-  curl_slist_free_all(transfer.header_list);
+  Curl().slist_free_all(transfer.header_list);
   transfer.header_list = nullptr;
 }
 
 void HttpClient::State::ApplyPause(Transfer& transfer) {
   if (transfer.easy == nullptr) return;
   // curl_easy_pause sets both directions at once, so pass the whole state.
-  curl_easy_pause(transfer.easy, (transfer.receive_paused ? CURLPAUSE_RECV : 0) |
+  Curl().easy_pause(transfer.easy, (transfer.receive_paused ? CURLPAUSE_RECV : 0) |
                                      (transfer.send_paused ? CURLPAUSE_SEND : 0));
 }
 
@@ -513,19 +515,19 @@ void HttpClient::State::Deliver(Transfer& transfer) {
 void HttpClient::State::Action(curl_socket_t fd, int mask) {
   if (shut_down) return;
   int running = 0;
-  curl_multi_socket_action(multi, fd, mask, &running);
+  Curl().multi_socket_action(multi, fd, mask, &running);
   CollectDone();
   DispatchReady();
 }
 
 void HttpClient::State::CollectDone() {
   int left = 0;
-  while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+  while (CURLMsg* message = Curl().multi_info_read(multi, &left)) {
     if (message->msg != CURLMSG_DONE) continue;
     CURL* easy = message->easy_handle;  // `message` dies with the handle's removal
     CURLcode result = message->data.result;
     void* pointer = nullptr;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &pointer);
+    Curl().easy_getinfo(easy, CURLINFO_PRIVATE, &pointer);
     Transfer& transfer = *static_cast<Transfer*>(pointer);
     if (result != CURLE_OK) {
       transfer.error = MapError(transfer, result);
@@ -541,13 +543,13 @@ void HttpClient::State::CollectDone() {
 
 FetchError HttpClient::State::MapError(Transfer& transfer, CURLcode code) {
   std::string detail =
-      transfer.error_buffer[0] != '\0' ? transfer.error_buffer : curl_easy_strerror(code);
+      transfer.error_buffer[0] != '\0' ? transfer.error_buffer : Curl().easy_strerror(code);
   std::string prefix = Prefix(transfer);
   switch (code) {
     case CURLE_COULDNT_CONNECT: {
       if (transfer.denial) return {FetchErrorKind::kDenied, *transfer.denial};
       long os_error = 0;
-      curl_easy_getinfo(transfer.easy, CURLINFO_OS_ERRNO, &os_error);
+      Curl().easy_getinfo(transfer.easy, CURLINFO_OS_ERRNO, &os_error);
       if (os_error == 0) return {FetchErrorKind::kConnect, prefix + detail};
       std::string reason = std::generic_category().message(static_cast<int>(os_error));
       if (!reason.empty()) reason[0] = AsciiLower(reason[0]);  // "Connection refused"
@@ -557,7 +559,7 @@ FetchError HttpClient::State::MapError(Transfer& transfer, CURLcode code) {
       return {FetchErrorKind::kDns, prefix + "could not resolve host \"" + transfer.host + "\""};
     case CURLE_OPERATION_TIMEDOUT: {
       curl_off_t connect_time = 0;
-      curl_easy_getinfo(transfer.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
+      Curl().easy_getinfo(transfer.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
       bool connect_limit = connect_time == 0 && (transfer.timeout.count() == 0 ||
                                                  limits.connect_timeout < transfer.timeout);
       if (connect_limit) {

@@ -1,11 +1,10 @@
 #include "node/outbound_fetch.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "net/address_policy.h"
+#include "net/curl_library.h"
 
 namespace mar::node {
 
@@ -20,21 +19,23 @@ struct Origin {
 };
 
 Result<Origin> ParseOrigin(const std::string& url) {
-  CURLU* handle = curl_url();
+  // The first fetch() loads libcurl (net/curl_library.h); where it cannot, every fetch says why.
+  if (auto curl = net::LoadCurl(); !curl) return std::unexpected(curl.error());
+  CURLU* handle = net::Curl().url();
   if (!handle) return Fail("out of memory");
   Origin origin;
   char* part = nullptr;
   auto take = [&](CURLUPart which, std::string& out, unsigned flags) {
-    if (curl_url_get(handle, which, &part, flags) != CURLUE_OK) return false;
+    if (net::Curl().url_get(handle, which, &part, flags) != CURLUE_OK) return false;
     out = part;
-    curl_free(part);
+    net::Curl().free(part);
     return true;
   };
   std::string port;
-  bool ok = curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+  bool ok = net::Curl().url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
             take(CURLUPART_SCHEME, origin.scheme, 0) && take(CURLUPART_HOST, origin.host, 0) &&
             take(CURLUPART_PORT, port, CURLU_DEFAULT_PORT);
-  curl_url_cleanup(handle);
+  net::Curl().url_cleanup(handle);
   if (!ok) return Fail("fetch: " + url + " is not a URL fetch() can request");
   std::ranges::transform(origin.scheme, origin.scheme.begin(), [](unsigned char c) { return std::tolower(c); });
   if (origin.scheme != "http" && origin.scheme != "https") {
