@@ -2,13 +2,16 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <mutex>
+#include <string>
 
 namespace mar::net {
 
 namespace {
 
-// The soname Debian's libcurl4 (OpenSSL flavour, whose headers we build against) installs.
+// The soname Debian's libcurl4 (OpenSSL flavour, whose headers we build against) installs;
+// MAR_CURL_LIBRARY names another file (a libcurl elsewhere, or none to see fetch() refuse).
 constexpr const char* kLibrary = "libcurl.so.4";
 
 struct Loaded {
@@ -20,17 +23,19 @@ Loaded& State() {
   static Loaded loaded;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* handle = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+    const char* chosen = std::getenv("MAR_CURL_LIBRARY");
+    const std::string library = chosen && *chosen ? chosen : kLibrary;
+    void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
       const char* why = dlerror();
-      loaded.result = Fail(std::string("fetch() is unavailable: ") + kLibrary + " could not be loaded (" +
-                           (why ? why : "unknown error") + "); install Debian's libcurl4");
+      loaded.result = Fail("fetch() is unavailable: " + library + " could not be loaded (" +
+                           (why ? why : "unknown error") + "); install Debian's libcurl4 or set MAR_CURL_LIBRARY");
       return;
     }
 #define MAR_CURL_RESOLVE(member, symbol)                                                              \
   loaded.library.member = reinterpret_cast<decltype(&::symbol)>(dlsym(handle, #symbol));              \
   if (!loaded.library.member) {                                                                       \
-    loaded.result = Fail(std::string("fetch() is unavailable: ") + kLibrary + " has no " #symbol       \
+    loaded.result = Fail("fetch() is unavailable: " + library + " has no " #symbol                    \
                          " (libcurl 7.88 or later is needed)");                                       \
     return;                                                                                           \
   }

@@ -435,6 +435,24 @@ class FetchTest(unittest.TestCase):
         self.assert_thrown(self.call("/ssrf"), "TypeError", "is a loopback address")  # the main bundle too
         self.assertEqual(self.ssrf.connections, 0)
 
+    def test_libcurl_missing_fails_each_fetch_and_the_node_serves_on(self):
+        # libcurl is opened on the first fetch(); a node without it starts, serves, and says why.
+        os.environ["MAR_CURL_LIBRARY"] = "/nonexistent/libcurl.so.4"
+        try:
+            node = Node(self.bundles["fetcher"], "--shards", "1").__enter__()
+        finally:
+            del os.environ["MAR_CURL_LIBRARY"]
+        try:
+            for _ in range(2):  # every time, not only the first
+                self.assert_thrown(self.call("/get", node=node), "TypeError",
+                                   "fetch() is unavailable: /nonexistent/libcurl.so.4 could not be loaded",
+                                   "MAR_CURL_LIBRARY")
+            status, headers, body = node.request("GET", "/nothing-here", timeout=10)
+            self.assertEqual(status, 404, body)
+            self.assertIsNone(node.proc.poll())
+        finally:
+            node.__exit__(None, None, None)
+
     def test_no_fetch_capability(self):
         before = self.up.connections
         with Node(self.bundles["no-fetch"]) as node:
