@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MODULES = os.path.join(HERE, "modules")
 EXPECTED = os.path.join(HERE, "expected.json")
+LIB = os.path.join(HERE, "lib.js")  # helpers the modules share (see serve_dir)
 MAR = os.environ.get("MAR_BINARY", os.path.join(ROOT, "build/mar"))
 WORKERD = os.environ.get("WORKERD_BINARY", os.path.join(ROOT, "bench/.peers/bin/workerd"))
 COMPAT_DATE = os.environ.get("COMPAT_DATE", "2026-11-01")
@@ -124,6 +125,15 @@ class Server:
                     os.kill(pid, 9)
                 except ProcessLookupError:
                     pass
+
+
+def serve_dir(module_dir, tmp):
+    """A copy of the module's directory with the shared helpers (lib.js) beside its index.js: what
+    both runtimes serve, so a module imports "./lib.js" and is still one self-contained bundle."""
+    served = os.path.join(tmp, "bundle")
+    shutil.copytree(module_dir, served)
+    shutil.copy(LIB, served)
+    return served
 
 
 def workerd_config(module_dir, tmp, port):
@@ -344,8 +354,9 @@ def run_module(name, args, tmp_root):
                 notes.append(f"modules/{name}/index.js is not the same as {spec['same_as']}: copy it again")
     tmp = tempfile.mkdtemp(prefix=f"{name}-", dir=tmp_root)
     wport, mport = free_port(), free_port()
-    servers = [Server("workerd", [WORKERD, "serve", workerd_config(module_dir, tmp, wport)], wport),
-               Server("mar", [MAR, "run", module_dir, "--listen", f"127.0.0.1:{mport}"], mport)]
+    served = serve_dir(module_dir, tmp)
+    servers = [Server("workerd", [WORKERD, "serve", workerd_config(served, tmp, wport)], wport),
+               Server("mar", [MAR, "run", served, "--listen", f"127.0.0.1:{mport}"], mport)]
     try:
         for s in servers:
             problem = s.wait_ready()

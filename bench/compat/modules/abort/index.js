@@ -1,19 +1,7 @@
 // AbortController and AbortSignal: abort state and reason (the default DOMException AbortError and
 // custom reasons), the abort event (once, onabort, listeners added later), throwIfAborted,
 // AbortSignal.abort and AbortSignal.any.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt } from "./lib.js";
 const reasonOf = (r) => (r instanceof DOMException ? [r.name, r.code, r instanceof Error] : r === undefined ? "undefined" : r);
 
 function cases() {

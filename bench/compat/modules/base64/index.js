@@ -1,18 +1,6 @@
 // atob and btoa: forgiving-base64 decoding (whitespace, missing padding), Latin-1 only encoding,
 // InvalidCharacterError for what the HTML standard refuses.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt } from "./lib.js";
 const codes = (s) => [...s].map((c) => c.charCodeAt(0));
 
 export default {

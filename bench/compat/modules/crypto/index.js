@@ -1,27 +1,7 @@
 // crypto: subtle.digest (SHA-1/256/384/512), HMAC import/export/sign/verify/generateKey (hex
 // output), getRandomValues argument checks (the values themselves are random: only lengths and
 // identity are answered), randomUUID's format.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
-async function attemptAsync(fn) {
-  try {
-    const value = await fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt, attemptAsync } from "./lib.js";
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
 const utf8 = (s) => new TextEncoder().encode(s);
 

@@ -1,18 +1,6 @@
 // TextEncoder and TextDecoder: UTF-8 encoding of every kind of code point (lone surrogates
 // included), encodeInto, BOM handling, fatal mode, streaming decode, labels.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt } from "./lib.js";
 const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 const codes = (s) => [...s].map((c) => c.codePointAt(0).toString(16));
 const bytes = (...b) => new Uint8Array(b);

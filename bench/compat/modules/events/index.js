@@ -1,19 +1,7 @@
 // Event, CustomEvent and EventTarget: dispatch order, once, removal, handleEvent objects, duplicate
 // listeners, preventDefault and cancelable, passive listeners, stopImmediatePropagation, the
 // signal option, subclassing, and the event's fields during and after dispatch.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt } from "./lib.js";
 
 function eventFields() {
   const r = {};

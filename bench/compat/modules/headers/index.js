@@ -1,18 +1,6 @@
 // Headers: case-insensitivity, multi-value joining, append/set/delete, getSetCookie, iteration
 // order, validation; the incoming request's headers; several Set-Cookie and custom headers on the wire.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt } from "./lib.js";
 
 function api() {
   const r = {};

@@ -1,26 +1,6 @@
 // Request and Response: constructors and their checks, body readers and bodyUsed, clone,
 // Response.redirect/json/error, status text, null-body statuses; responses served as built.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
-async function attemptAsync(fn) {
-  try {
-    const value = await fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt, attemptAsync } from "./lib.js";
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
 const U = "https://example.com/base/";
 

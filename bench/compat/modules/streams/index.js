@@ -1,27 +1,7 @@
 // Streams: ReadableStream bodies built in JS (start and pull), TransformStream (a request body
 // through an upper-casing transform), reading bodies with getReader, tee, pipeTo/pipeThrough,
 // errors and cancellation, queuing strategies.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
-async function attemptAsync(fn) {
-  try {
-    const value = await fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt, attemptAsync } from "./lib.js";
 const utf8 = (s) => new TextEncoder().encode(s);
 
 // All bytes of a stream of Uint8Arrays, read with getReader, joined (chunk boundaries are each

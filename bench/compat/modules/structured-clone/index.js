@@ -1,18 +1,6 @@
 // structuredClone: what survives a clone (types, identity, cycles, property order, -0, NaN,
 // sparse arrays, errors, typed arrays sharing a buffer) and what is refused (DataCloneError).
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt } from "./lib.js";
 
 // A JSON description of a value, with types, so that a clone's shape can be compared as text.
 function describe(v, seen = new Map()) {

@@ -1,18 +1,6 @@
 // URL and URLSearchParams: parsing (special and non-special schemes, IPv4/IPv6, IDNA hosts,
 // percent-encoding), relative resolution, setters, searchParams manipulation and serialization.
-function errName(e) {
-  if (e instanceof DOMException) return `DOMException ${e.name}`;
-  if (e instanceof Error) return e.name;
-  return `non-error ${typeof e}`;
-}
-function attempt(fn) {
-  try {
-    const value = fn();
-    return value === undefined ? "returned undefined" : value;
-  } catch (e) {
-    return { threw: errName(e) };
-  }
-}
+import { attempt } from "./lib.js";
 const PARTS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"];
 const parts = (u) => Object.fromEntries(PARTS.map((k) => [k, u[k]]));
 const parse = (input, base) => attempt(() => parts(base === undefined ? new URL(input) : new URL(input, base)));
