@@ -13,7 +13,7 @@ A record is one system's figures for one metric of one scenario, one value per r
 `better` is "higher" or "lower"; a record whose figure is only informative (no direction) says
 "none". A system that failed a scenario has "error" instead of "values".
 """
-import json, os, statistics
+import json, os, shutil, statistics
 
 SCHEMA = 1
 
@@ -88,3 +88,16 @@ def spread_text(values, unit=""):
     if len(values) == 1:
         return fmt(m, unit)
     return f"{fmt(m, unit)} [{fmt(lo)}–{fmt(hi)}]"
+
+
+def pin_to_one_cpu(enabled=True):
+    """(taskset prefix, what a header says) for running a system on one CPU, the last this process
+    may use, so that single-threaded benchmarks give every system the same one core."""
+    if not enabled:
+        return [], "not pinned (--no-pin)"
+    if not shutil.which("taskset"):
+        return [], "not pinned: taskset not found"
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return [], f"not pinned: only CPU {cpus[0]} is available"
+    return ["taskset", "-c", str(cpus[-1])], f"pinned to CPU {cpus[-1]} (taskset -c {cpus[-1]})"

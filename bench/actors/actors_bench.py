@@ -585,18 +585,6 @@ def records(results, runtimes, versions, commands, args):
 
 # --- main --------------------------------------------------------------------------------------
 
-def pinning(args):
-    """(taskset prefix, what the header says): the last CPU this process may use, for benchmarks 1-3."""
-    if args.no_pin:
-        return [], "not pinned (--no-pin)"
-    if not shutil.which("taskset"):
-        return [], "not pinned: taskset not found"
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return [], f"not pinned: only CPU {cpus[0]} is available"
-    return ["taskset", "-c", str(cpus[-1])], f"pinned to CPU {cpus[-1]} (taskset -c {cpus[-1]})"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", default="", help="comma-separated runtimes: mar,erlang,caf,workerd")
@@ -621,7 +609,7 @@ def main():
     args.ring_actors = 1000
     args.ring_hops = 100_000 if q else 1_000_000
     args.spawn_n = 100_000 if q else 1_000_000
-    args.pin, pin_note = pinning(args)
+    args.pin, pin_note = benchlib.pin_to_one_cpu(not args.no_pin)
 
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(RUNTIMES)

@@ -21,14 +21,6 @@ ROOT = startup.ROOT
 SCRIPT = os.path.join(HERE, "timers.mjs")
 
 
-def pin_prefix(enabled):
-    cpus = os.sched_getaffinity(0)
-    if not enabled or len(cpus) < 2 or not shutil.which("taskset"):
-        return [], "unpinned"
-    cpu = max(cpus)
-    return ["taskset", "-c", str(cpu)], f"pinned to CPU {cpu}"
-
-
 def mar_run(pin, n):
     port = startup.free_port()
     server = http_bench.Server(pin + [startup.MAR, "run", HERE, "--shards", "1", "--listen", f"127.0.0.1:{port}"], {})
@@ -56,7 +48,7 @@ def main():
     ap.add_argument("--no-pin", action="store_true", help="do not pin the runtimes to one CPU")
     ap.add_argument("--json", default="")
     args = ap.parse_args()
-    pin, pinned = pin_prefix(not args.no_pin)
+    pin, pinned = benchlib.pin_to_one_cpu(not args.no_pin)
 
     deno_env = {"DENO_DIR": os.path.join(ROOT, "bench/.peers/deno-dir"), "DENO_NO_UPDATE_CHECK": "1"}
     systems = []  # (name, binary, run(), command text)
