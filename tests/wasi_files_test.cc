@@ -615,7 +615,18 @@ class WasiJs {
         v8::Number::New(isolate_, std::chrono::duration<double, std::milli>(
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count()));
+    natives.Value("wasiTable", api::NewWasiTable(context));
     v8::Local<v8::Object> internal = v8::Object::New(isolate_);
+    // 00_prelude.js's instance hooks, which 43_wasi.js registers with; run after the file.
+    v8::Local<v8::Value> hooks, attach;
+    v8::Local<v8::Value> hooks_args[] = {internal};
+    if (!Evaluate(context,
+                  "(function (internal) { const hooks = []; internal.onInstance = (hook) => { hooks.push(hook); };"
+                  " return () => { for (const hook of hooks) hook(); }; })",
+                  &hooks) ||
+        !hooks.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, hooks_args).ToLocal(&attach)) {
+      return engine::DescribeException(isolate_, context, try_catch).Full();
+    }
     std::string_view source;
     for (const api::JsSource& builtin : api::BuiltinJsSources()) {
       if (builtin.name == "43_wasi.js") source = builtin.source;
@@ -626,7 +637,8 @@ class WasiJs {
     v8::Local<v8::Value> file;
     v8::Local<v8::Value> file_args[] = {natives.object(), internal, context->Global()};
     if (!Evaluate(context, wrapped, &file) ||
-        file.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 3, file_args).IsEmpty()) {
+        file.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 3, file_args).IsEmpty() ||
+        attach.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 0, nullptr).IsEmpty()) {
       return engine::DescribeException(isolate_, context, try_catch).Full();
     }
     v8::Local<v8::Value> test;

@@ -14,5 +14,7 @@ struct JsSource {
 };
 
 std::span<const JsSource> BuiltinJsSources();
+// A digest of every source above (names and contents), computed when they were embedded.
+std::string_view BuiltinJsDigest();
 
 }  // namespace mar::api

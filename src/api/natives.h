@@ -11,6 +11,9 @@ void AddIdnaNatives(engine::NativeObject& natives);      // natives_idna.cc
 void AddRuntimeNatives(engine::NativeObject& natives);   // realm.cc: log, timers, clone, fetch glue
 void AddActorNatives(engine::NativeObject& natives);     // natives_actors.cc: actor glue
 void AddWasiNatives(engine::NativeObject& natives);      // natives_wasi.cc: WASI files
+// The per-context table of WASI instances (`native.wasiTable`): made for each context, never
+// part of a snapshot (it holds a C++ pointer).
+v8::Local<v8::Object> NewWasiTable(v8::Local<v8::Context> context);
 void AddGpuNatives(engine::NativeObject& natives);       // natives_gpu.cc: env.GPU
 
 }  // namespace mar::api

@@ -378,11 +378,8 @@ void PathReadlink(Args& args) {
 
 }  // namespace
 
-void AddWasiNatives(engine::NativeObject& natives) {
-  v8::Local<v8::Object> holder = natives.object();
-  v8::Isolate* isolate = holder->GetIsolate();
-  v8::Local<v8::Context> context = holder->GetCreationContextChecked();
-
+v8::Local<v8::Object> NewWasiTable(v8::Local<v8::Context> context) {
+  v8::Isolate* isolate = context->GetIsolate();
   auto owned = std::make_unique<WasiTable>();
   WasiTable* table = owned.get();
   auto store = v8::ArrayBuffer::NewBackingStore(table->anchor(), 1, &DeleteTable, owned.release());
@@ -392,9 +389,11 @@ void AddWasiNatives(engine::NativeObject& natives) {
   v8::Local<v8::Object> handle = shape->NewInstance(context).ToLocalChecked();
   handle->SetAlignedPointerInInternalField(kTableField, table);
   handle->SetInternalField(kOwnerField, owner);
+  return handle;
+}
 
-  natives.Value("wasiTable", handle)
-      .Function<Create>("wasiCreate")
+void AddWasiNatives(engine::NativeObject& natives) {
+  natives.Function<Create>("wasiCreate")
       .Function<Release>("wasiRelease")
       .Function<Prestat>("wasiPrestat")
       .Function<Check>("wasiCheck")

@@ -1,7 +1,11 @@
 #include "api/realm.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <tuple>
 
 #include "api/js_sources.h"
 #include "api/natives.h"
@@ -284,8 +288,51 @@ Realm::~Realm() = default;
 
 double Realm::Now() const { return MonotonicMs() - monotonic_origin_ms_; }
 
+namespace {
+
+// Indexes of Context::GetDataFromSnapshotOnce, in the order PrepareSnapshot adds them.
+constexpr size_t kNativeData = 0;
+constexpr size_t kInternalData = 1;
+
+void AddNativeFunctions(engine::NativeObject& natives) {
+  AddRuntimeNatives(natives);
+  AddEncodingNatives(natives);
+  AddCryptoNatives(natives);
+  AddIdnaNatives(natives);
+  AddActorNatives(natives);
+  AddWasiNatives(natives);
+  AddGpuNatives(natives);
+}
+
+const engine::NativeObject::Listing& NativeListing() {
+  // Immutable once built: the same table for every isolate and every engine of the process.
+  static const engine::NativeObject::Listing listing = [] {
+    engine::NativeObject::Listing built;
+    engine::NativeObject lister(&built);
+    AddNativeFunctions(lister);
+    built.entry_points.push_back(0);  // external_references is null-terminated
+    return built;
+  }();
+  return listing;
+}
+
+}  // namespace
+
+const intptr_t* NativeEntryPoints() { return NativeListing().entry_points.data(); }
+
+std::string SnapshotIdentity() {
+  std::string names;
+  for (const std::string& name : NativeListing().names) names.append(name).append("\n");
+  char identity[128];
+  std::snprintf(identity, sizeof identity, "v8 %s, built-in JS %.*s, natives %016zx", v8::V8::GetVersion(),
+                static_cast<int>(BuiltinJsDigest().size()), BuiltinJsDigest().data(), std::hash<std::string>{}(names));
+  return identity;
+}
+
 Result<std::unique_ptr<Realm>> Realm::Create(v8::Isolate* isolate, RealmHost& host, const RealmConfig& config) {
   std::unique_ptr<Realm> realm(new Realm(isolate, host));
+  // From mar's snapshot (engine::Snapshot) this context already holds every built-in; otherwise
+  // (no snapshot, or a test's isolate) they are run below.
   v8::Local<v8::Context> context = v8::Context::New(isolate);
   context->AllowCodeGenerationFromStrings(false);
   context->SetErrorMessageForCodeGenerationFromStrings(
@@ -298,45 +345,31 @@ Result<std::unique_ptr<Realm>> Realm::Create(v8::Isolate* isolate, RealmHost& ho
   realm->time_origin_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
   v8::Context::Scope context_scope(context);
-  auto booted = realm->Bootstrap(config);
-  if (!booted) return std::unexpected(booted.error());
+  v8::Local<v8::Object> native, internal;
+  if (config.for_snapshot || !context->GetDataFromSnapshotOnce<v8::Object>(kNativeData).ToLocal(&native) ||
+      !context->GetDataFromSnapshotOnce<v8::Object>(kInternalData).ToLocal(&internal)) {
+    auto built = realm->RunBuiltins();
+    if (!built) return std::unexpected(built.error());
+    std::tie(native, internal) = *built;
+  } else {
+    realm->from_snapshot_ = true;
+  }
+  realm->internal_.Reset(isolate, internal);
+  if (config.for_snapshot) {
+    realm->native_.Reset(isolate, native);
+    return realm;
+  }
+  auto attached = realm->Attach(native, config);
+  if (!attached) return std::unexpected(attached.error());
   return realm;
 }
 
-Result<void> Realm::Bootstrap(const RealmConfig& config) {
+Result<std::pair<v8::Local<v8::Object>, v8::Local<v8::Object>>> Realm::RunBuiltins() {
   v8::Local<v8::Context> context = this->context();
   engine::NativeObject natives(isolate_, context);
-  AddRuntimeNatives(natives);
-  AddEncodingNatives(natives);
-  AddCryptoNatives(natives);
-  AddIdnaNatives(natives);
-  AddActorNatives(natives);
-  AddWasiNatives(natives);
-  AddGpuNatives(natives);
-  natives.Value("timeOrigin", v8::Number::New(isolate_, time_origin_ms_));
-
-  uint32_t* epoch = host_.EventEpochCell();
-  v8::Local<v8::ArrayBuffer> epoch_buffer;
-  if (epoch) {
-    // Shares the CPU monitor's event counter with JS; the monitor outlives the realm.
-    auto store = v8::ArrayBuffer::NewBackingStore(epoch, sizeof(uint32_t), v8::BackingStore::EmptyDeleter, nullptr);
-    epoch_buffer = v8::ArrayBuffer::New(isolate_, std::move(store));
-  } else {
-    epoch_buffer = engine::NewArrayBuffer(isolate_, sizeof(uint32_t)).ToLocalChecked();
-  }
-  natives.Value("eventEpoch", v8::Uint32Array::New(epoch_buffer, 0, 1));
-  double* stats = host_.ActorStatsCells();
-  if (!stats) stats = private_stats_;
-  auto stats_store = v8::ArrayBuffer::NewBackingStore(stats, 2 * sizeof(double), v8::BackingStore::EmptyDeleter, nullptr);
-  natives.Value("actorStats", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(stats_store)), 0, 2));
-  natives.Value("shardIndex", v8::Integer::New(isolate_, host_.ShardIndex()));
-  auto pump_store = v8::ArrayBuffer::NewBackingStore(pump_cells_, sizeof pump_cells_, v8::BackingStore::EmptyDeleter, nullptr);
-  natives.Value("pumpCells", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(pump_store)), 0, 2));
-
+  AddNativeFunctions(natives);
   v8::Local<v8::Object> internal = v8::Object::New(isolate_);
-  internal_.Reset(isolate_, internal);
   v8::Local<v8::Value> call_args[] = {natives.object(), internal, context->Global()};
-
   v8::TryCatch try_catch(isolate_);
   for (const JsSource& source : BuiltinJsSources()) {
     if (source.name.ends_with("_bundle.js")) continue;  // loaded lazily by native.loadBundle
@@ -350,13 +383,44 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
                   engine::DescribeException(isolate_, context, try_catch).Full());
     }
   }
+  return std::pair{natives.object(), internal};
+}
 
+// The per-context part: what `native` holds for this context only, then `configure`.
+Result<void> Realm::Attach(v8::Local<v8::Object> native, const RealmConfig& config) {
+  v8::Local<v8::Context> context = this->context();
+  auto set = [&](const char* name, v8::Local<v8::Value> value) {
+    native->CreateDataProperty(context, ToV8(isolate_, name), value).Check();  // before any user code
+  };
+  set("timeOrigin", v8::Number::New(isolate_, time_origin_ms_));
+  uint32_t* epoch = host_.EventEpochCell();
+  v8::Local<v8::ArrayBuffer> epoch_buffer;
+  if (epoch) {
+    // Shares the CPU monitor's event counter with JS; the monitor outlives the realm.
+    auto store = v8::ArrayBuffer::NewBackingStore(epoch, sizeof(uint32_t), v8::BackingStore::EmptyDeleter, nullptr);
+    epoch_buffer = v8::ArrayBuffer::New(isolate_, std::move(store));
+  } else {
+    epoch_buffer = engine::NewArrayBuffer(isolate_, sizeof(uint32_t)).ToLocalChecked();
+  }
+  set("eventEpoch", v8::Uint32Array::New(epoch_buffer, 0, 1));
+  double* stats = host_.ActorStatsCells();
+  if (!stats) stats = private_stats_;
+  auto stats_store = v8::ArrayBuffer::NewBackingStore(stats, 2 * sizeof(double), v8::BackingStore::EmptyDeleter, nullptr);
+  set("actorStats", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(stats_store)), 0, 2));
+  set("shardIndex", v8::Integer::New(isolate_, host_.ShardIndex()));
+  auto pump_store = v8::ArrayBuffer::NewBackingStore(pump_cells_, sizeof pump_cells_, v8::BackingStore::EmptyDeleter, nullptr);
+  set("pumpCells", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(pump_store)), 0, 2));
+  set("wasiTable", NewWasiTable(context));
+
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Object> internal = internal_.Get(isolate_);
   v8::Local<v8::Value> parsed;
   if (!v8::JSON::Parse(context, ToV8(isolate_, config.config_json)).ToLocal(&parsed)) {
     return Fail("internal error: bad realm configuration");
   }
   v8::Local<v8::Value> configure_args[] = {parsed};
-  if (Entry("configure")->Call(context, internal, 1, configure_args).IsEmpty()) {
+  if (Entry("attachInstance")->Call(context, internal, 0, nullptr).IsEmpty() ||
+      Entry("configure")->Call(context, internal, 1, configure_args).IsEmpty()) {
     return Fail("internal error while configuring built-ins: " +
                 engine::DescribeException(isolate_, context, try_catch).Full());
   }
@@ -366,6 +430,19 @@ Result<void> Realm::Bootstrap(const RealmConfig& config) {
   dispatch_fetch_.Reset(isolate_, Entry("dispatchFetch"));
   actor_pump_.Reset(isolate_, Entry("actorPump"));
   return {};
+}
+
+void Realm::PrepareSnapshot(v8::SnapshotCreator& creator) {
+  v8::Local<v8::Context> context = this->context();
+  size_t native_index = creator.AddData(context, native_.Get(isolate_));
+  size_t internal_index = creator.AddData(context, internal_.Get(isolate_));
+  if (native_index != kNativeData || internal_index != kInternalData) std::abort();  // a build defect
+  native_.Reset();
+  internal_.Reset();
+  // The slot held this C++ object; a deserialized context gets its own Realm's.
+  context->SetAlignedPointerInEmbedderData(kRealmSlot, nullptr);
+  creator.SetDefaultContext(context);
+  context_.Reset();
 }
 
 v8::MaybeLocal<v8::Value> Realm::RunBuiltin(const std::string& name, std::string_view wrapped_source) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -152,7 +153,15 @@ struct RealmConfig {
   std::string config_json;    // {"env": {...}, "capabilities": {...}} as JSON
   engine::CodeCache* code_cache = nullptr;  // built-in code caches to use (and, if recording, fill)
   bool record_code_cache = false;
+  // Run the built-ins and stop there: the context is to become a snapshot (PrepareSnapshot).
+  bool for_snapshot = false;
 };
+
+// The natives' C++ entry points, null-terminated, in the order a start-up snapshot refers to them
+// (CreateParams::external_references); they live as long as the process.
+const intptr_t* NativeEntryPoints();
+// What a snapshot must have been made for: V8's version, the built-in JS, the natives in order.
+std::string SnapshotIdentity();
 
 class Realm {
  public:
@@ -166,6 +175,7 @@ class Realm {
   }
 
   v8::Isolate* isolate() const { return isolate_; }
+  bool from_snapshot() const { return from_snapshot_; }  // else the built-ins ran in this context
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
   RealmHost& host() const { return host_; }
   double time_origin_ms() const { return time_origin_ms_; }
@@ -209,6 +219,10 @@ class Realm {
   // The answer to env.GPU request `id` (readBuffer, dispatch).
   void GpuSettled(uint64_t id, gpu::Outcome outcome);
 
+  // For a realm made with for_snapshot: hands its context to `creator` as the snapshot's default
+  // context. The realm is unusable afterwards; destroy it before CreateBlob.
+  void PrepareSnapshot(v8::SnapshotCreator& creator);
+
   // Compiles and runs a built-in script through the code cache; used by the natives too.
   v8::MaybeLocal<v8::Value> RunBuiltin(const std::string& name, std::string_view wrapped_source);
   // Recording mode: stores the code cache of every built-in compiled so far (call after a warm-up).
@@ -222,19 +236,23 @@ class Realm {
 
  private:
   Realm(v8::Isolate* isolate, RealmHost& host);
-  Result<void> Bootstrap(const RealmConfig& config);
+  // Runs every built-in file into this (fresh) context: the `native` and `internal` objects.
+  Result<std::pair<v8::Local<v8::Object>, v8::Local<v8::Object>>> RunBuiltins();
+  Result<void> Attach(v8::Local<v8::Object> native, const RealmConfig& config);
   v8::Local<v8::Function> Entry(const char* name);
 
   v8::Isolate* isolate_;
   RealmHost& host_;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> internal_;
+  v8::Global<v8::Object> native_;  // only between RunBuiltins and PrepareSnapshot
   v8::Global<v8::Function> run_timers_;
   v8::Global<v8::Function> dispatch_fetch_;
   v8::Global<v8::Function> body_chunk_;
   v8::Global<v8::Function> sink_event_;
   engine::CodeCache* code_cache_ = nullptr;
   bool record_code_cache_ = false;
+  bool from_snapshot_ = false;
   std::vector<std::pair<std::string, v8::Global<v8::UnboundScript>>> compiled_;  // recording mode only
   double time_origin_ms_ = 0;
   double monotonic_origin_ms_ = 0;

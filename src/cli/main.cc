@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/isolate.h"
 #include "engine/modules.h"
+#include "engine/snapshot.h"
 #include "gpu/provider.h"
 #include "node/bundle.h"
 #include "node/node.h"
@@ -75,6 +76,29 @@ class SilentHost final : public api::RealmHost {
   void OnFetchResponse(uint64_t, Result<api::HttpResponse>) override {}
 };
 
+constexpr const char* kBuildConfig = R"({"env":{},"capabilities":{}})";
+
+// What the build steps run once the built-ins are in: the common request paths, so that their
+// functions are compiled (kept in the code cache and in the snapshot) before the first request.
+bool RunWarmUp(v8::Isolate* isolate, v8::Local<v8::Context> context) {
+  const char* warm_up =
+      "const u = new URL('https://example.com/a?b=1#c'); u.searchParams.get('b'); String(u);"
+      "new Headers({a: 'b'}).get('a'); new Response('x').headers; Response.json({a: 1});"
+      "new Request('https://example.com/', {method: 'POST', body: 'x'});"
+      "new TextDecoder().decode(new TextEncoder().encode('x'));"
+      "new Response(new ReadableStream({pull(c) { c.enqueue(new Uint8Array(1)); c.close(); }})).text();";
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Script> script;
+  if (!v8::Script::Compile(context, engine::ToV8(isolate, warm_up)).ToLocal(&script) ||
+      script->Run(context).IsEmpty()) {
+    std::cerr << "warm-up failed: " << engine::ToUtf8(isolate, try_catch.Exception()) << "\n";
+    return false;
+  }
+  isolate->PerformMicrotaskCheckpoint();
+  return true;
+}
+
+// Build step: compiles the built-in JS, warms up the common paths, and writes their code caches.
 int WriteBuiltinCache(const std::string& path) {
   auto engine = engine::Engine::Start({.worker_threads = 1, .extra_v8_flags = {}});
   engine::CodeCache cache;
@@ -84,26 +108,14 @@ int WriteBuiltinCache(const std::string& path) {
     v8::Isolate::Scope isolate_scope(v8_isolate);
     v8::HandleScope handle_scope(v8_isolate);
     SilentHost host;
-    auto realm = api::Realm::Create(v8_isolate, host, {R"({"env":{},"capabilities":{}})", &cache, true});
+    auto realm = api::Realm::Create(v8_isolate, host, {kBuildConfig, &cache, true});
     if (!realm) {
       std::cerr << realm.error().message << "\n";
       return 1;
     }
     v8::Local<v8::Context> context = (*realm)->context();
     v8::Context::Scope context_scope(context);
-    const char* warm_up =
-        "const u = new URL('https://example.com/a?b=1#c'); u.searchParams.get('b'); String(u);"
-        "new Headers({a: 'b'}).get('a'); new Response('x').headers; Response.json({a: 1});"
-        "new Request('https://example.com/', {method: 'POST', body: 'x'});"
-        "new TextDecoder().decode(new TextEncoder().encode('x'));"
-        "new Response(new ReadableStream({pull(c) { c.enqueue(new Uint8Array(1)); c.close(); }})).text();";
-    v8::TryCatch try_catch(v8_isolate);
-    v8::Local<v8::Script> script;
-    if (!v8::Script::Compile(context, engine::ToV8(v8_isolate, warm_up)).ToLocal(&script) ||
-        script->Run(context).IsEmpty()) {
-      std::cerr << "warm-up failed: " << engine::ToUtf8(v8_isolate, try_catch.Exception()) << "\n";
-      return 1;
-    }
+    if (!RunWarmUp(v8_isolate, context)) return 1;
     (*realm)->RecordCodeCache();
   }
   auto saved = cache.Save(path);
@@ -111,6 +123,83 @@ int WriteBuiltinCache(const std::string& path) {
     std::cerr << saved.error().message << "\n";
     return 1;
   }
+  return 0;
+}
+
+// Build step: a start-up snapshot of a context in which every built-in has run (engine::Snapshot).
+int WriteSnapshot(const std::string& path) {
+  auto engine = engine::Engine::Start({.worker_threads = 1, .extra_v8_flags = {}});
+  v8::StartupData blob{nullptr, 0};
+  {
+    v8::SnapshotCreator creator(api::NativeEntryPoints());
+    v8::Isolate* isolate = creator.GetIsolate();
+    isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+    SilentHost host;
+    {
+      v8::HandleScope handle_scope(isolate);
+      // The warm-up runs in a context of its own, thrown away: the functions it compiles keep their
+      // bytecode in the snapshot (an isolate's contexts share compiled built-ins), its objects do
+      // not. Like the snapshot's, that context is not attached to an instance (no WebAssembly
+      // while a snapshot is made).
+      {
+        auto warm = api::Realm::Create(isolate, host, {kBuildConfig, nullptr, false, true});
+        if (!warm) {
+          std::cerr << warm.error().message << "\n";
+          return 1;
+        }
+        v8::Local<v8::Context> context = (*warm)->context();
+        v8::Context::Scope context_scope(context);
+        if (!RunWarmUp(isolate, context)) return 1;
+      }
+      auto realm = api::Realm::Create(isolate, host, {kBuildConfig, nullptr, false, true});
+      if (!realm) {
+        std::cerr << realm.error().message << "\n";
+        return 1;
+      }
+      (*realm)->PrepareSnapshot(creator);
+    }
+    blob = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kKeep);
+  }
+  if (!blob.data) {
+    std::cerr << "V8 could not make the snapshot\n";
+    return 1;
+  }
+  // A blob V8 cannot rehash would give every isolate the hash seed it was made with: string and
+  // property hashes predictable across all nodes, which hostile input could collide on purpose.
+  if (!blob.CanBeRehashed()) {
+    std::cerr << "the snapshot cannot be rehashed (it holds a table V8 cannot re-seed); refusing it\n";
+    delete[] blob.data;
+    return 1;
+  }
+  auto saved = engine::Snapshot::Save(path, api::SnapshotIdentity(), blob);
+  delete[] blob.data;
+  if (!saved) {
+    std::cerr << saved.error().message << "\n";
+    return 1;
+  }
+  // Use it once, as the node will, with full collections: V8 10.2 writes some objects it cannot
+  // read back sanely (a zero-length ArrayBuffer's extension, found by a crash in the GC), and
+  // such a blob must fail the build, not the first node that collects garbage.
+  auto loaded = engine::Snapshot::Load(path, api::SnapshotIdentity());
+  if (!loaded) {
+    std::cerr << loaded.error().message << "\n";
+    return 1;
+  }
+  engine->set_snapshot(std::move(*loaded), api::NativeEntryPoints());
+  engine::Isolate isolate(*engine, {});
+  v8::Isolate* v8_isolate = isolate.get();
+  v8::Isolate::Scope isolate_scope(v8_isolate);
+  v8::HandleScope handle_scope(v8_isolate);
+  SilentHost host;
+  auto realm = api::Realm::Create(v8_isolate, host, {kBuildConfig, nullptr, false});
+  if (!realm) {
+    std::cerr << "the snapshot does not start: " << realm.error().message << "\n";
+    return 1;
+  }
+  v8::Context::Scope context_scope((*realm)->context());
+  v8_isolate->LowMemoryNotification();
+  if (!RunWarmUp(v8_isolate, (*realm)->context())) return 1;
+  v8_isolate->LowMemoryNotification();
   return 0;
 }
 
@@ -249,6 +338,12 @@ int Run(const std::string& path, const std::string& listen, int shards, const st
   } else {
     logger->Warn("node", cache.error().message + "; built-ins will be compiled from source");
   }
+  if (auto snapshot = engine::Snapshot::Load(engine::DefaultSnapshotPath(), api::SnapshotIdentity())) {
+    engine->set_snapshot(std::move(*snapshot), api::NativeEntryPoints());
+  } else {
+    logger->Warn("node", "start-up snapshot not used: " + snapshot.error().message +
+                             "; each new isolate runs the built-in JS instead (slower start-up)");
+  }
   node::NodeOptions options;
   options.listen_host = address->host;
   options.listen_port = address->port;
@@ -279,6 +374,8 @@ int main(int argc, char** argv) {
   std::string cache_output;
   app.add_option("--write-builtin-cache", cache_output, "(build step) write the built-in JS code cache")
       ->group("");
+  std::string snapshot_output;
+  app.add_option("--write-snapshot", snapshot_output, "(build step) write the start-up snapshot")->group("");
 
   std::string run_path, listen = "127.0.0.1:8080", policy_path, log_format = "auto", log_level = "info";
   int shards = 0;
@@ -314,6 +411,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (!cache_output.empty()) return WriteBuiltinCache(cache_output);
+  if (!snapshot_output.empty()) return WriteSnapshot(snapshot_output);
   if (*run) return Run(run_path, listen, shards, policy_path, log_format, log_level, std::move(gpu_options));
   if (*check) return Check(check_path);
   if (*inspect) return InspectModule(inspect_path, inspect_format);

@@ -124,11 +124,17 @@ NativeObject::NativeObject(v8::Isolate* isolate, v8::Local<v8::Context> context)
     : isolate_(isolate), context_(context), object_(v8::Object::New(isolate)) {}
 
 NativeObject& NativeObject::Value(const char* name, v8::Local<v8::Value> value) {
+  if (listing_) return *this;
   object_->CreateDataProperty(context_, ToV8(isolate_, name), value).Check();  // fresh object, before user code
   return *this;
 }
 
 void NativeObject::AddFunction(const char* name, v8::FunctionCallback callback) {
+  if (listing_) {
+    listing_->entry_points.push_back(reinterpret_cast<intptr_t>(callback));
+    listing_->names.emplace_back(name);
+    return;
+  }
   v8::Local<v8::Function> function =
       v8::Function::New(context_, callback, ToV8(isolate_, name), 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
   function->SetName(ToV8(isolate_, name));

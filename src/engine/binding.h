@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mar::engine {
 
@@ -82,10 +83,18 @@ void Trampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
 }
 
-// Builds a plain object of native functions for one context.
+// Builds a plain object of native functions for one context. Or, made with a list, only lists
+// the functions' C++ entry points in order: a start-up snapshot refers to them by index
+// (CreateParams::external_references), so the list must be the same when the snapshot is made
+// and when it is used.
 class NativeObject {
  public:
   NativeObject(v8::Isolate* isolate, v8::Local<v8::Context> context);
+  struct Listing {
+    std::vector<intptr_t> entry_points;
+    std::vector<std::string> names;
+  };
+  explicit NativeObject(Listing* listing) : listing_(listing) {}
 
   template <NativeFunction F>
   NativeObject& Function(const char* name) {
@@ -98,9 +107,10 @@ class NativeObject {
 
  private:
   void AddFunction(const char* name, v8::FunctionCallback callback);
-  v8::Isolate* isolate_;
+  v8::Isolate* isolate_ = nullptr;
   v8::Local<v8::Context> context_;
   v8::Local<v8::Object> object_;
+  Listing* listing_ = nullptr;
 };
 
 // Allocates through the isolate's (budgeted) ArrayBuffer allocator. Empty when over budget —

@@ -1,12 +1,12 @@
 #include "engine/code_cache.h"
 
+#include "base/file.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace mar::engine {
 
@@ -14,7 +14,7 @@ namespace {
 constexpr char kMagic[8] = {'M', 'A', 'R', 'C', 'C', '0', '1', '\n'};
 
 void PutU32(std::string& out, uint32_t value) { out.append(reinterpret_cast<const char*>(&value), 4); }
-bool GetU32(const std::string& in, size_t& offset, uint32_t& value) {
+bool GetU32(std::string_view in, size_t& offset, uint32_t& value) {
   if (offset + 4 > in.size()) return false;
   std::memcpy(&value, in.data() + offset, 4);
   offset += 4;
@@ -32,9 +32,10 @@ std::string DefaultCodeCachePath() {
 
 Result<std::unique_ptr<CodeCache>> CodeCache::Load(const std::string& path) {
   auto cache = std::make_unique<CodeCache>();
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return cache;
-  std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (access(path.c_str(), F_OK) != 0) return cache;
+  auto file = base::MappedFile::Open(path);
+  if (!file) return std::unexpected(file.error());
+  std::string_view data = file->bytes();
   if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) {
     return Fail(path + ": not a mar built-in code cache");
   }
@@ -42,12 +43,13 @@ Result<std::unique_ptr<CodeCache>> CodeCache::Load(const std::string& path) {
   while (offset < data.size()) {
     uint32_t name_length = 0, bytes_length = 0;
     if (!GetU32(data, offset, name_length) || offset + name_length > data.size()) return Fail(path + ": truncated");
-    std::string name = data.substr(offset, name_length);
+    std::string name(data.substr(offset, name_length));
     offset += name_length;
     if (!GetU32(data, offset, bytes_length) || offset + bytes_length > data.size()) return Fail(path + ": truncated");
-    cache->entries_[name].assign(data.begin() + offset, data.begin() + offset + bytes_length);
+    cache->entries_[name] = {reinterpret_cast<const uint8_t*>(data.data()) + offset, bytes_length};
     offset += bytes_length;
   }
+  cache->file_ = std::move(*file);
   return cache;
 }
 
@@ -63,7 +65,9 @@ void CodeCache::Record(const std::string& name, v8::Local<v8::UnboundScript> scr
   std::unique_ptr<v8::ScriptCompiler::CachedData> data(v8::ScriptCompiler::CreateCodeCache(script));
   if (!data) return;
   std::lock_guard lock(mutex_);
-  entries_[name].assign(data->data, data->data + data->length);
+  std::vector<uint8_t>& bytes = recorded_[name];
+  bytes.assign(data->data, data->data + data->length);
+  entries_[name] = bytes;
 }
 
 Result<void> CodeCache::Save(const std::string& path) const {
@@ -74,18 +78,10 @@ Result<void> CodeCache::Save(const std::string& path) const {
       PutU32(out, static_cast<uint32_t>(name.size()));
       out += name;
       PutU32(out, static_cast<uint32_t>(bytes.size()));
-      out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());  // a span of file_ or recorded_
     }
   }
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!file.write(out.data(), static_cast<std::streamsize>(out.size()))) return Fail(temporary + ": cannot write");
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) return Fail(path + ": " + error.message());
-  return {};
+  return base::WriteFileAtomically(path, out);
 }
 
 }  // namespace mar::engine

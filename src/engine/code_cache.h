@@ -8,9 +8,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "base/file.h"
 #include "base/result.h"
 
 namespace mar::engine {
@@ -31,7 +33,9 @@ class CodeCache {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, std::vector<uint8_t>> entries_;
+  base::MappedFile file_;  // a loaded cache's entries point into it: only what is used gets read
+  std::map<std::string, std::vector<uint8_t>> recorded_;
+  std::map<std::string, std::span<const uint8_t>> entries_;
 };
 
 // Where the binary looks for its cache: $MAR_BUILTIN_CACHE, else mar-builtins.ccache next to it.

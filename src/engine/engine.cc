@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "engine/code_cache.h"
+#include "engine/snapshot.h"
 
 namespace mar::engine {
 
@@ -128,7 +129,9 @@ std::unique_ptr<Engine> Engine::Start(const EngineOptions& options) {
   if (g_v8_started.exchange(true)) std::abort();  // a second Engine in one process is a bug
   std::unique_ptr<Engine> engine(new Engine());
   // Flags must be set before initialization. Harmony shipping features of 10.2 are on by default.
-  std::string flags = "--stack-size=984 " + options.extra_v8_flags;
+  // Snapshot checksums: V8's default snapshot is part of libnode, and mar's own is hashed once
+  // when it is loaded (engine::Snapshot), so each new isolate need not checksum it byte by byte.
+  std::string flags = "--stack-size=984 --no-verify-snapshot-checksum " + options.extra_v8_flags;
   v8::V8::SetFlagsFromString(flags.c_str(), flags.size());
   engine->default_platform_ = v8::platform::NewDefaultPlatform(
       options.worker_threads, v8::platform::IdleTaskSupport::kDisabled,
@@ -173,5 +176,10 @@ void Engine::PumpForegroundTasks(v8::Isolate* isolate) {
 v8::Platform* Engine::platform() const { return platform_.get(); }
 
 void Engine::set_code_cache(std::unique_ptr<CodeCache> cache) { code_cache_ = std::move(cache); }
+
+void Engine::set_snapshot(std::unique_ptr<Snapshot> snapshot, const intptr_t* external_references) {
+  snapshot_ = std::move(snapshot);
+  external_references_ = snapshot_ ? external_references : nullptr;
+}
 
 }  // namespace mar::engine

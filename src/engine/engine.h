@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@ class Platform;
 namespace mar::engine {
 
 class CodeCache;
+class Snapshot;
 
 // Called (from any thread) when V8 has posted a foreground task for an isolate; `delay_seconds` is
 // 0 for immediate tasks. The shard owning the isolate must then pump V8's task queue on its thread.
@@ -48,6 +50,13 @@ class Engine {
   void set_code_cache(std::unique_ptr<CodeCache> cache);
   CodeCache* code_cache() const { return code_cache_.get(); }
 
+  // The start-up snapshot every isolate is created from (none: V8's own, and contexts are built
+  // from source), with the addresses of the natives it refers to (null-terminated, in the order
+  // they had when the snapshot was made; they outlive the engine).
+  void set_snapshot(std::unique_ptr<Snapshot> snapshot, const intptr_t* external_references);
+  Snapshot* snapshot() const { return snapshot_.get(); }
+  const intptr_t* external_references() const { return external_references_; }
+
   // Wasm memories whose maximum exceeds their initial size take two kernel mappings each (a
   // read-write part and a reserved part); past vm.max_map_count the next mmap fails inside V8
   // and aborts the process. The budget counts them process-wide; TryAcquire refuses past it.
@@ -61,6 +70,8 @@ class Engine {
   std::unique_ptr<v8::Platform> default_platform_;
   std::unique_ptr<WakingPlatform> platform_;
   std::unique_ptr<CodeCache> code_cache_;
+  std::unique_ptr<Snapshot> snapshot_;
+  const intptr_t* external_references_ = nullptr;
   std::atomic<int64_t> growable_wasm_memories_{0};
   int64_t growable_wasm_budget_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/engine.h"
+#include "engine/snapshot.h"
 
 namespace mar::engine {
 
@@ -74,6 +75,10 @@ Isolate::Isolate(Engine& engine, const IsolateLimits& limits, std::function<void
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
   params.constraints.ConfigureDefaultsFromHeapSize(0, limits.heap_bytes);
+  if (Snapshot* snapshot = engine_.snapshot()) {
+    params.snapshot_blob = snapshot->blob();
+    params.external_references = engine_.external_references();
+  }
   isolate_ = v8::Isolate::Allocate();
   if (waker) engine_.RegisterIsolate(isolate_, std::move(waker));
   v8::Isolate::Initialize(isolate_, params);

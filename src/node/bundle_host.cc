@@ -109,7 +109,8 @@ Result<void> BundleHost::Boot() {
   if (!realm) return std::unexpected(realm.error());
   realm_ = std::move(*realm);
   if (logger_.Enabled(obs::Level::kDebug)) {
-    Log(obs::Level::kDebug, "isolate + built-ins ready after " + ms_since(t0) + " ms");
+    Log(obs::Level::kDebug, "isolate + built-ins ready after " + ms_since(t0) + " ms" +
+                                (realm_->from_snapshot() ? " (from the start-up snapshot)" : " (built from source)"));
   }
   modules_ = std::make_unique<engine::ModuleGraph>(bundle_.root, bundle_.display_root);
   v8::Local<v8::Context> context = realm_->context();

@@ -3,7 +3,7 @@ import os
 import signal
 import unittest
 
-from marlib import BUNDLES, SRC, Node, mar, main
+from marlib import BUNDLES, MAR, SRC, Node, mar, main
 
 
 class CheckTest(unittest.TestCase):
@@ -66,6 +66,52 @@ class CodeCacheTest(unittest.TestCase):
                             self.assertIn("not a mar built-in code cache", node.logs())
                 finally:
                     del os.environ["MAR_BUILTIN_CACHE"]
+
+
+class SnapshotTest(unittest.TestCase):
+    """The start-up snapshot next to the binary is used; one that is missing, foreign, truncated or
+    damaged is refused with a warning saying why, and the node builds its contexts from source."""
+
+    HELLO = os.path.join(SRC, "examples/hello")
+
+    def serve(self, snapshot=None):
+        if snapshot is not None:
+            os.environ["MAR_SNAPSHOT"] = snapshot
+        try:
+            with Node(self.HELLO, "--shards", "1", "--log-level", "debug") as node:
+                self.assertEqual(node.get("/")[2], b"hello from mar\n")
+                return node.logs()
+        finally:
+            os.environ.pop("MAR_SNAPSHOT", None)
+
+    def test_the_built_snapshot_is_used(self):
+        logs = self.serve()
+        self.assertIn("(from the start-up snapshot)", logs)
+        self.assertNotIn("snapshot not used", logs)
+
+    def test_bad_snapshots_only_cost_speed(self):
+        import tempfile
+        with open(os.path.join(os.path.dirname(MAR), "mar-snapshot.bin"), "rb") as f:
+            good = f.read()
+        identity_at = good.index(b"v8 ")
+        cases = {
+            "not a mar snapshot": b"not a snapshot at all",
+            "truncated": good[: len(good) // 2],
+            "damaged (its hash does not match)": good[:-100] + bytes([good[-100] ^ 1]) + good[-99:],
+            "made by another build of mar": good[:identity_at] + b"v9" + good[identity_at + 2:],
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            for why, content in cases.items():
+                path = os.path.join(tmp, "mar-snapshot.bin")
+                with open(path, "wb") as f:
+                    f.write(content)
+                with self.subTest(why=why):
+                    logs = self.serve(path)
+                    self.assertIn("start-up snapshot not used: " + path + ": " + why, logs)
+                    self.assertIn("(built from source)", logs)
+            logs = self.serve(os.path.join(tmp, "missing.bin"))
+            self.assertIn("missing.bin: No such file or directory", logs)
+            self.assertIn("(built from source)", logs)
 
 
 class ModulesTest(unittest.TestCase):

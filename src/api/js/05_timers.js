@@ -100,7 +100,10 @@ const active = new TimerTable();
 let nextId = 1;
 let nextSeq = 0;
 let armedDeadline = Infinity;
-const epoch = native.eventEpoch;  // bumped per callback: each one is its own event for CPU limits
+let epoch;  // native.eventEpoch: bumped per callback, each one is its own event for CPU limits
+internal.onInstance(() => {
+  epoch = native.eventEpoch;
+});
 
 function less(a, b) {
   const x = a.first(), y = b.first();

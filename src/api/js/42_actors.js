@@ -24,10 +24,17 @@ const getPrototypeOf = Object.getPrototypeOf;
 const objectKeys = Object.keys;
 const isArray = Array.isArray;
 
-const epoch = native.eventEpoch;
-const stats = native.actorStats;  // Float64Array: [messages delivered, messages queued]
-const thisShard = native.shardIndex;
-const pumpCells = native.pumpCells;  // [the node's pump loop is running, runnable deliveries]
+let epoch;      // native.eventEpoch
+let stats;      // Float64Array: [messages delivered, messages queued]
+let thisShard;
+let pumpCells;  // [the node's pump loop is running, runnable deliveries]
+internal.onInstance(() => {
+  epoch = native.eventEpoch;
+  stats = native.actorStats;
+  thisShard = native.shardIndex;
+  pumpCells = native.pumpCells;
+  loopNow = native.now();
+});
 
 const kCodes = ["handler_error", "not_found", "denied", "timeout", "mailbox_full", "crashed", "unavailable",
   "invalid_argument", "decode_failure", "internal"];
@@ -540,7 +547,7 @@ const wheel = new Map();  // due -> Bucket
 let wheelArmed = Infinity;
 // The clock of deadlines is read once per entry into the actor layer (a pump batch, an envelope,
 // a request), not per call: a deadline is late by at most the current event's own run time.
-let loopNow = native.now();
+let loopNow = 0;
 internal.touchClock = () => { loopNow = native.now(); };
 function addDeadline(delivery, timeoutMs) {
   const due = Math.ceil((loopNow + timeoutMs) / 16) * 16;

@@ -14,8 +14,12 @@ const utf8Encode = native.utf8Encode;
 const utf8Decode = native.utf8Decode;
 const randomFill = native.randomFill;
 const monotonicMs = native.now;
-const timeOriginMs = native.timeOrigin;
-const table = native.wasiTable;
+let timeOriginMs;
+let table;  // native.wasiTable
+internal.onInstance(() => {
+  timeOriginMs = native.timeOrigin;
+  table = native.wasiTable;
+});
 const {
   wasiCreate, wasiRelease, wasiPrestat, wasiCheck, wasiFdClose, wasiFdRead, wasiFdWrite, wasiFdPread,
   wasiFdPwrite, wasiFdSeek, wasiFdTell, wasiFdFdstatGet, wasiFdFdstatSetFlags, wasiFdFdstatSetRights,
@@ -23,10 +27,14 @@ const {
   wasiFdDatasync, wasiFdRenumber, wasiPathOpen, wasiPathFilestatGet, wasiPathFilestatSetTimes,
   wasiPathCreateDirectory, wasiPathRemoveDirectory, wasiPathUnlinkFile, wasiPathRename, wasiPathReadlink,
 } = native;
-// Captured before user code runs (it may patch the prototypes).
-const WasmMemory = WebAssembly.Memory;
-const memoryBufferOf = Function.prototype.call.bind(
-  Object.getOwnPropertyDescriptor(WasmMemory.prototype, "buffer").get);
+// Captured before user code runs (it may patch the prototypes). WebAssembly is only there once
+// the context is (not while the start-up snapshot is made): hence the hook.
+let WasmMemory;
+let memoryBufferOf;
+internal.onInstance(() => {
+  WasmMemory = WebAssembly.Memory;
+  memoryBufferOf = Function.prototype.call.bind(Object.getOwnPropertyDescriptor(WasmMemory.prototype, "buffer").get);
+});
 const NativeUint8Array = Uint8Array;
 const NativeDataView = DataView;
 const NativeBigInt = BigInt;
@@ -48,7 +56,10 @@ const kStdoutRights = kStdioRights | RIGHTS_FD_WRITE;
 const kMaxLogLine = 16 * 1024;          // bytes per log record; longer lines are split
 const kMaxTransfer = 16 * 1024 * 1024;  // bytes per fd_write to stdout/stderr, as for files
 const kRandomChunk = 64 * 1024;
-const kNoMemory = new ArrayBuffer(0);
+let kNoMemory;
+internal.onInstance(() => {
+  kNoMemory = new ArrayBuffer(0);
+});
 
 // The names this file provides; src/wasm/wasi.h (kPreview1Functions) holds the same list, which
 // the node uses to refuse modules importing anything else. Keep the two identical.

@@ -7,13 +7,21 @@
 // during an import call. A trap, a stack overflow or proc_exit with a non-zero status crashes the
 // actor (supervision decides what comes next); an instance is never entered again after one.
 
-const WasmInstance = WebAssembly.Instance;
-const WasmMemory = WebAssembly.Memory;
-const wasmImports = WebAssembly.Module.imports;
-const wasmExports = WebAssembly.Module.exports;
+// Captured before user code runs; WebAssembly is only there once the context is (not while the
+// start-up snapshot is made).
+let WasmInstance, WasmMemory, wasmImports, wasmExports;
+internal.onInstance(() => {
+  WasmInstance = WebAssembly.Instance;
+  WasmMemory = WebAssembly.Memory;
+  wasmImports = WebAssembly.Module.imports;
+  wasmExports = WebAssembly.Module.exports;
+});
 const utf8Encode = native.utf8Encode;
 const utf8Decode = (bytes) => (bytes.length === 0 ? "" : native.utf8Decode(bytes, false));
-const kEmpty = new Uint8Array(0);
+let kEmpty;
+internal.onInstance(() => {
+  kEmpty = new Uint8Array(0);
+});
 // Captured before user code runs (it may replace the globals).
 const NativePromise = Promise;
 const promiseThen = Promise.prototype.then;
