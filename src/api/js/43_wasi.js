@@ -32,6 +32,7 @@ const {
 let WasmMemory;
 let memoryBufferOf;
 internal.onInstance(() => {
+  if (typeof WebAssembly === "undefined") return;  // the build's warm-up context, before the snapshot
   WasmMemory = WebAssembly.Memory;
   memoryBufferOf = Function.prototype.call.bind(Object.getOwnPropertyDescriptor(WasmMemory.prototype, "buffer").get);
 });

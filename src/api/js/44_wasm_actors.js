@@ -11,6 +11,7 @@
 // start-up snapshot is made).
 let WasmInstance, WasmMemory, wasmImports, wasmExports;
 internal.onInstance(() => {
+  if (typeof WebAssembly === "undefined") return;  // the build's warm-up context, before the snapshot
   WasmInstance = WebAssembly.Instance;
   WasmMemory = WebAssembly.Memory;
   wasmImports = WebAssembly.Module.imports;
