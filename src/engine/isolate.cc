@@ -2,6 +2,7 @@
 
 #include <v8.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -74,7 +75,20 @@ Isolate::Isolate(Engine& engine, const IsolateLimits& limits, std::function<void
     : engine_(engine), allocator_(std::make_unique<BudgetAllocator>(limits.array_buffer_bytes)) {
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
-  params.constraints.ConfigureDefaultsFromHeapSize(0, limits.heap_bytes);
+  // V8's split of a heap size gives the young generation 1/128 of it per semi-space (1 MiB at the
+  // default 128 MiB): an actor allocating at a steady rate then scavenges so often that
+  // collection becomes most of its time (1M live timers: -15 % throughput, measured). Semi-spaces
+  // of 1/16 of the heap, at most 16 MiB (V8's own default for large heaps), the old generation
+  // taking the rest, so the total stays limits.heap_bytes. New space starts small and only grows
+  // for an isolate that keeps allocating, so idle memory does not change.
+  size_t semi_space = std::clamp<size_t>(limits.heap_bytes / 16, size_t{1} << 20, size_t{16} << 20);
+  size_t young = 3 * semi_space;  // two semi-spaces and the new large-object space
+  if (limits.heap_bytes > 2 * young) {
+    params.constraints.set_max_young_generation_size_in_bytes(young);
+    params.constraints.set_max_old_generation_size_in_bytes(limits.heap_bytes - young);
+  } else {
+    params.constraints.ConfigureDefaultsFromHeapSize(0, limits.heap_bytes);
+  }
   if (Snapshot* snapshot = engine_.snapshot()) {
     params.snapshot_blob = snapshot->blob();
     params.external_references = engine_.external_references();

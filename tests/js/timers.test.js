@@ -95,6 +95,17 @@ export const tests = {
     assertEquals(ticks, seen, "the interval stopped");
     await sleep(40);  // `early` would have fired by now
   },
+  "thousands of timers keep their order and each can be cleared": async () => {
+    // Timers sit in chunks of slots: lists and the id table cross many chunk boundaries here.
+    const fired = [];
+    const ids = [];
+    for (let i = 0; i < 3000; i++) ids.push(setTimeout(() => fired.push(i), i % 2));  // two lists
+    for (let i = 0; i < ids.length; i++) if (i % 7 === 0 || (i > 1020 && i < 1030)) clearTimeout(ids[i]);
+    await sleep(20);
+    const expected = (delay) => [...ids.keys()].filter((i) => i % 2 === delay && i % 7 !== 0 && !(i > 1020 && i < 1030));
+    assertEquals(fired.filter((i) => i % 2 === 0), expected(0));
+    assertEquals(fired.filter((i) => i % 2 === 1), expected(1));
+  },
   "an interval cleared inside its own callback stops": async () => {
     let count = 0;
     const id = setInterval(() => { count++; clearInterval(id); }, 0);

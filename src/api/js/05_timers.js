@@ -6,37 +6,57 @@
 // Timers with the same delay are created in deadline order, so each delay gets a FIFO list and
 // only the lists sit in a min-heap (keyed by their head's deadline), as in Node. Scheduling is
 // O(1) for the common case of few distinct delays; firing is O(log lists).
+// Kept small: a million live timers are a million objects for the scavenger to copy. The delay is
+// its list's; a cleared timer has no callback.
 class Timer {
-  constructor(id, callback, args, delay, repeat, deadline, owner) {
+  constructor(id, callback, args, repeat, deadline, owner) {
     this.owner = owner;  // the actor that set it (null: the bundle's own code, or the runtime)
     this.id = id;
-    this.callback = callback;
+    this.callback = callback;  // null once cleared
     this.args = args;
-    this.delay = delay;
     this.repeat = repeat;
     this.deadline = deadline;
     this.seq = 0;
-    this.cancelled = false;
   }
 }
+// Timers are kept in chunks of kChunk slots, never in one array per list or table: growing a
+// million-entry array copies it over and over and takes fresh large-object pages each time (a
+// fifth of a 1M setTimeout(0) run went there, measured), while chunks are plain small arrays.
+const kChunkBits = 10;
+const kChunk = 1 << kChunkBits;
+const kChunkMask = kChunk - 1;
+
+// The timers of one delay, oldest first.
 class TimerList {
   constructor(delay) {
     this.delay = delay;
-    this.items = [];
+    this.chunks = [];    // chunks[0] is read from `head`, the last chunk written at `tail`
     this.head = 0;
+    this.tail = kChunk;  // kChunk: the last chunk is full (or there is none)
+    this.count = 0;
     this.heapIndex = -1;
   }
-  first() { return this.items[this.head]; }
+  push(timer) {
+    if (this.tail === kChunk) {
+      this.chunks.push(new Array(kChunk));
+      this.tail = 0;
+    }
+    this.chunks[this.chunks.length - 1][this.tail++] = timer;
+    this.count++;
+  }
+  first() { return this.chunks[0][this.head]; }
   shift() {
-    const timer = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+    const chunk = this.chunks[0];
+    const timer = chunk[this.head];
+    chunk[this.head++] = undefined;
+    this.count--;
+    if (this.head === kChunk) {
+      this.chunks.shift();
       this.head = 0;
     }
     return timer;
   }
-  get size() { return this.items.length - this.head; }
+  get size() { return this.count; }
 }
 
 // id -> Timer, for clear*(). Ids are handed out in increasing order and timers mostly end in
@@ -46,50 +66,57 @@ class TimerList {
 // is large and mostly empty moves to a Map of old timers instead.
 class TimerTable {
   constructor() {
-    this.slots = [];  // slots[head + (id - low)] is the timer with that id, or undefined
-    this.head = 0;
-    this.low = 1;     // the id of slots[head]
-    this.live = 0;    // timers in the window
+    this.chunks = [];  // slot p, counted from the start of chunks[0], holds id low + (p - head)
+    this.head = 0;     // the window's first slot (< kChunk)
+    this.end = 0;      // one past its last slot
+    this.low = 1;      // the id of slot `head`
+    this.live = 0;     // timers in the window
     this.old = new Map();
   }
   get size() { return this.live + this.old.size; }
   add(timer) {
-    while (this.low + this.slots.length - this.head < timer.id) this.slots.push(undefined);  // skipped ids
-    this.slots.push(timer);
+    const p = this.head + (timer.id - this.low);  // ids only grow: at or past `end`
+    while (this.chunks.length << kChunkBits <= p) this.chunks.push(new Array(kChunk));
+    this.chunks[p >> kChunkBits][p & kChunkMask] = timer;
+    this.end = p + 1;
     this.live++;
   }
   get(id) {
     if (id < this.low) return this.old.get(id);
-    const i = this.head + (id - this.low);
-    return i < this.slots.length ? this.slots[i] : undefined;
+    const p = this.head + (id - this.low);
+    return p < this.end ? this.chunks[p >> kChunkBits][p & kChunkMask] : undefined;
   }
   delete(id) {
     if (id < this.low) {
       this.old.delete(id);
       return;
     }
-    const i = this.head + (id - this.low);
-    if (i >= this.slots.length || this.slots[i] === undefined) return;
-    this.slots[i] = undefined;
+    const p = this.head + (id - this.low);
+    if (p >= this.end) return;
+    const chunk = this.chunks[p >> kChunkBits];
+    if (chunk[p & kChunkMask] === undefined) return;
+    chunk[p & kChunkMask] = undefined;
     this.live--;
     this.trim();
   }
   trim() {
-    const slots = this.slots;
-    while (this.head < slots.length) {
-      const first = slots[this.head];
+    while (this.head < this.end) {
+      const chunk = this.chunks[0];
+      const first = chunk[this.head];
       if (first !== undefined) {
-        const span = slots.length - this.head;
+        const span = this.end - this.head;
         if (span < 4096 || this.live * 4 > span) break;
         this.old.set(first.id, first);  // pins a large, mostly empty window: set it aside
+        chunk[this.head] = undefined;
         this.live--;
       }
-      slots[this.head++] = undefined;
+      this.head++;
       this.low++;
-    }
-    if (this.head > 1024 && this.head * 2 > slots.length) {
-      this.slots = slots.slice(this.head);
-      this.head = 0;
+      if (this.head === kChunk) {
+        this.chunks.shift();
+        this.head = 0;
+        this.end -= kChunk;
+      }
     }
   }
 }
@@ -151,14 +178,14 @@ function requireTimers(name) {
   }
 }
 
-function schedule(timer) {
+function schedule(timer, delay) {
   timer.seq = nextSeq++;
-  let list = lists.get(timer.delay);
+  let list = lists.get(delay);
   if (list === undefined) {
-    list = new TimerList(timer.delay);
-    lists.set(timer.delay, list);
+    list = new TimerList(delay);
+    lists.set(delay, list);
   }
-  list.items.push(timer);
+  list.push(timer);
   if (list.heapIndex === -1) {
     heap.push(list);
     siftUp(heap.length - 1);
@@ -186,9 +213,9 @@ function addTimer(name, callback, delay, args, repeat, system = false) {
   const ms = normalizeDelay(delay);
   const id = nextId++;
   const owner = system ? null : internal.actorOwnsTimer(id);
-  const timer = new Timer(id, callback, args, ms, repeat, native.now() + ms, owner);
+  const timer = new Timer(id, callback, args, repeat, native.now() + ms, owner);
   active.add(timer);
-  schedule(timer);
+  schedule(timer, ms);
   return timer.id;
 }
 
@@ -196,13 +223,13 @@ function clearTimer(id) {
   if (typeof id !== "number") return;
   const timer = active.get(id);
   if (timer === undefined) return;
-  timer.cancelled = true;  // its list entry is skipped when it comes up
+  timer.callback = null;  // its list entry is skipped when it comes up
   active.delete(id);
 }
 
 // Drops cancelled timers at the head of `list`, then restores the heap; an emptied list leaves it.
 function settleList(list) {
-  while (list.size > 0 && list.first().cancelled) list.shift();
+  while (list.size > 0 && list.first().callback === null) list.shift();
   const index = list.heapIndex;
   if (list.size > 0) {
     siftDown(index);
@@ -226,7 +253,7 @@ internal.runTimers = () => {
   while (heap.length > 0) {
     const list = heap[0];
     const timer = list.first();
-    if (timer.cancelled) {
+    if (timer.callback === null) {
       list.shift();
       settleList(list);
       continue;
@@ -234,9 +261,9 @@ internal.runTimers = () => {
     if (timer.deadline > now || timer.seq >= seqLimit) break;
     list.shift();
     if (timer.repeat) {
-      timer.deadline = now + Math.max(timer.delay, 1);
+      timer.deadline = now + Math.max(list.delay, 1);
       timer.seq = nextSeq++;
-      list.items.push(timer);
+      list.push(timer);
     } else {
       active.delete(timer.id);
       if (timer.owner !== null) internal.actorTimerDone(timer.owner, timer.id);
