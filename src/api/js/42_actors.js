@@ -534,8 +534,11 @@ function notifyBackpressure(actor) {
 }
 
 // Call timeouts: deadlines rounded up to 16 ms buckets, one system timer for the earliest. A
-// call that is answered leaves its bucket at once (its slot is cleared, and an emptied bucket is
-// dropped), so answered calls are not kept alive until their deadline.
+// call that is answered leaves its bucket at once (its slot is cleared, and an emptied bucket lets
+// go of its array), so answered calls are not kept alive until their deadline. The emptied bucket
+// itself stays in the wheel until its time: deleting it would empty the Map at almost every call,
+// and V8 reallocates a Map's table each time it empties — in the old generation once the Map is
+// there (always, for one made in the start-up snapshot), which made a call 50 % slower.
 class Bucket {
   constructor(due) {
     this.due = due;
@@ -571,7 +574,7 @@ function releaseDeadline(delivery) {
   if (bucket === null) return;
   delivery.bucket = null;
   bucket.items[delivery.slot] = null;
-  if (--bucket.live === 0) wheel.delete(bucket.due);
+  if (--bucket.live === 0) bucket.items = [];
 }
 function fireWheel() {
   const now = native.now();
