@@ -193,8 +193,14 @@ Registry::SpawnedTable::Item* Registry::SpawnedTable::Find(const SpawnedKey& key
 }
 
 std::pair<Registry::SpawnedTable::Item*, bool> Registry::SpawnedTable::Insert(const SpawnedKey& key) {
-  if (Item* item = Find(key)) return {item, false};
   if ((count_ + 1) * 2 > slots_.size()) Grow();
+  // One probe: without tombstones (deletion shifts back), the key is absent once an empty slot
+  // comes up, and that slot is where it goes.
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(key.nonce);
+  for (; slots_[i].item != 0; i = (i + 1) & mask) {
+    if (Matches(slots_[i], key)) return {&At(slots_[i].item - 1), false};
+  }
   uint32_t index;
   if (!free_.empty()) {
     index = free_.back();
@@ -207,9 +213,6 @@ std::pair<Registry::SpawnedTable::Item*, bool> Registry::SpawnedTable::Insert(co
   item.key = key;
   item.entry = Entry{};
   item.used = true;
-  const size_t mask = slots_.size() - 1;
-  size_t i = Home(key.nonce);
-  while (slots_[i].item != 0) i = (i + 1) & mask;
   slots_[i] = Slot{key.nonce, index + 1};
   ++count_;
   return {&item, true};
