@@ -96,6 +96,15 @@ class ActorsTest(NodeTest):
         self.assertEqual(second["sum"], 7 * sum(range(1000)))
         self.assertEqual(second["calls"], {"2": 1000})
 
+    def test_100000_spawned_actors_found_by_address_and_stopped(self):
+        n = 100_000
+        result = self.get_json(f"/many?n={n}")
+        self.assertEqual(result["distinct"], n)
+        self.assertEqual(result["before"], {"same": n, "gone": 0, "other": []})
+        stopped = len(range(0, n, 3))
+        self.assertEqual(result["after"], {"same": n - stopped, "gone": stopped, "other": []})
+        self.assertAlive()
+
     def test_fifo_per_sender_and_receiver_under_load(self):
         result = self.get_json("/fifo?n=10000&tag=fifo")
         self.assertEqual(result["source"], "actors/Source/fifo")

@@ -36,6 +36,17 @@ async function nearAndFar(env, url, cls, prefix) {
   return pairs;
 }
 
+// One of many: answers its id, stops on "stop".
+export class Tag {
+  constructor(state) {
+    this.state = state;
+  }
+  message(msg) {
+    if (msg === "stop") this.state.stop();
+    return this.state.id;
+  }
+}
+
 export class Counter {
   constructor(state) {
     this.id = state.id;
@@ -200,6 +211,36 @@ async function waitFor(predicate, what) {
 }
 
 const routes = {
+  // n spawned actors, each reached again by its address; every third stopped, the rest still
+  // reached. At 100,000 the isolate's actor table has keys that collide (it keys minted
+  // addresses by 28 bits of their nonce: ~19 colliding pairs expected), so its chains are used.
+  "/many": async (request, env, url) => {
+    const n = Number(url.searchParams.get("n"));
+    const ids = [];
+    for (let done = 0; done < n; done += 10000) {
+      const batch = [];
+      for (let i = done; i < Math.min(n, done + 10000); i++) batch.push(env.ACTORS.spawn("Tag"));
+      for (const stub of await Promise.all(batch)) ids.push(stub.id);
+    }
+    const answers = async () => {
+      const result = { same: 0, gone: 0, other: [] };
+      for (let done = 0; done < n; done += 10000) {
+        const slice = ids.slice(done, done + 10000);
+        const replies = await Promise.all(slice.map((id) => outcome(() => env.ACTORS.get(id).call("id"))));
+        replies.forEach((reply, i) => {
+          if (reply.ok && reply.value === slice[i]) result.same++;
+          else if (!reply.ok && reply.code === "not_found") result.gone++;
+          else if (result.other.length < 5) result.other.push(reply);
+        });
+      }
+      return result;
+    };
+    const before = await answers();
+    await Promise.all(ids.filter((_, i) => i % 3 === 0).map((id) => env.ACTORS.get(id).call("stop")));
+    await sleep(50);  // a stop completes after the event that asked for it
+    return { distinct: new Set(ids).size, before, after: await answers() };
+  },
+
   // Counter through call(): POST increments, GET reads.
   "/count": async (request, env, url) => {
     const counter = env.ACTORS.get(`Counter/${url.searchParams.get("name")}`);
