@@ -16,7 +16,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libssl-dev libicu-dev libgtest-dev libgmock-dev libcurl4-openssl-dev
+  libssl-dev libgtest-dev libgmock-dev libcurl4-openssl-dev
   libbrotli1 libc-ares2 libicu72 libnghttp2-14 libssl3 libuv1 zlib1g
   curl wrk python3 nodejs npm openssl
   clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
@@ -56,7 +56,8 @@ if [ ! -f "$libnode_dir/.complete" ]; then
   touch "$libnode_dir/.complete"
 fi
 
-# npm packages (whatwg-url for URL, esbuild to bundle it), pinned by js/package-lock.json.
+# npm packages (web-streams-polyfill for the Streams API, esbuild to bundle it), pinned by
+# js/package-lock.json.
 if [ ! -f "$root/js/node_modules/.package-lock.json" ] || [ "$root/js/package-lock.json" -nt "$root/js/node_modules/.package-lock.json" ]; then
   log "installing npm packages from js/package-lock.json"
   (cd "$root/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

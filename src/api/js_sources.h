@@ -1,4 +1,4 @@
-// The built-in JavaScript embedded at build time (src/api/js/*.js and the bundled whatwg-url and
+// The built-in JavaScript embedded at build time (src/api/js/*.js and the bundled
 // web-streams-polyfill).
 #pragma once
 
@@ -8,8 +8,7 @@
 namespace mar::api {
 
 struct JsSource {
-  std::string_view name;    // file name, e.g. "05_timers.js"; "url_bundle.js" / "streams_bundle.js" for
-                            // the npm bundles
+  std::string_view name;    // file name, e.g. "05_timers.js"; "streams_bundle.js" for the npm bundle
   std::string_view source;
 };
 

@@ -7,7 +7,7 @@ namespace mar::api {
 
 void AddEncodingNatives(engine::NativeObject& natives);  // natives_encoding.cc
 void AddCryptoNatives(engine::NativeObject& natives);    // natives_crypto.cc
-void AddIdnaNatives(engine::NativeObject& natives);      // natives_idna.cc
+void AddUrlNatives(engine::NativeObject& natives);       // natives_url.cc: URL parsing by Ada
 void AddRuntimeNatives(engine::NativeObject& natives);   // realm.cc: log, timers, clone, fetch glue
 void AddActorNatives(engine::NativeObject& natives);     // natives_actors.cc: actor glue
 void AddWasiNatives(engine::NativeObject& natives);      // natives_wasi.cc: WASI files

@@ -145,24 +145,22 @@ void StructuredClone(Args& args) {
   args.Return(result);
 }
 
-// Evaluates one of the npm bundles on first use: "url" (whatwg-url, ~300 KB, behind URL and
-// URLSearchParams) or "streams" (web-streams-polyfill, behind ReadableStream and friends).
+// Evaluates the npm bundle "streams" (web-streams-polyfill, behind ReadableStream and friends) on
+// first use.
 void LoadBundle(Args& args) {
   v8::Isolate* isolate = args.isolate();
   v8::Local<v8::Context> context = args.context();
   std::string name = args.Utf8(0);
-  std::string file = name + "_bundle.js";
-  std::string global = name == "url" ? "__marUrl" : "__marStreams";
+  if (name != "streams") engine::ThrowError("internal error: no built-in bundle \"" + name + "\"");
   for (const JsSource& source : BuiltinJsSources()) {
-    if (source.name != file) continue;
-    std::string wrapped = "(function (__marNative) {\n";
+    if (source.name != "streams_bundle.js") continue;
+    std::string wrapped = "(function () {\n";
     wrapped.append(source.source);
-    wrapped.append("\nreturn " + global + ";\n})");
+    wrapped.append("\nreturn __marStreams;\n})");
     v8::Local<v8::Value> function;
     v8::Local<v8::Value> exports;
-    v8::Local<v8::Value> argv[] = {args.Object(1)};  // the native object, for the IDNA shim
     if (!RealmOf(args).RunBuiltin(name + ".js", wrapped).ToLocal(&function) ||
-        !function.As<v8::Function>()->Call(context, v8::Undefined(isolate), 1, argv).ToLocal(&exports)) {
+        !function.As<v8::Function>()->Call(context, v8::Undefined(isolate), 0, nullptr).ToLocal(&exports)) {
       throw engine::PendingJsException{};
     }
     args.Return(exports);
@@ -298,7 +296,7 @@ void AddNativeFunctions(engine::NativeObject& natives) {
   AddRuntimeNatives(natives);
   AddEncodingNatives(natives);
   AddCryptoNatives(natives);
-  AddIdnaNatives(natives);
+  AddUrlNatives(natives);
   AddActorNatives(natives);
   AddWasiNatives(natives);
   AddGpuNatives(natives);

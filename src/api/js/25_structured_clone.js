@@ -39,7 +39,7 @@ function structuredClone(value, options = undefined) {
   }
 }
 
-// URL and URLSearchParams are defined (06_url.js) before the registry (10_dom_exception.js).
+// URL and URLSearchParams (27_url.js) are recognized once that file ran: the check runs at clone time.
 internal.registerPlatformInterface("URL", (value) => internal.isUrlObject(value, "URL"));
 internal.registerPlatformInterface("URLSearchParams", (value) => internal.isUrlObject(value, "URLSearchParams"));
 

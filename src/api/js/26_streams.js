@@ -40,7 +40,7 @@ let readerCancel;
 let readerReleaseLock;
 function loadStreams() {
   if (streams === null) {
-    streams = native.loadBundle("streams", native);
+    streams = native.loadBundle("streams");
     const readerPrototype = streams.ReadableStreamDefaultReader.prototype;
     getReader = streams.ReadableStream.prototype.getReader;
     readerRead = readerPrototype.read;

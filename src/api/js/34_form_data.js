@@ -275,6 +275,8 @@ function decodeFormComponent(bytes, start, end) {
   return native.utf8Decode(out.subarray(0, length), false);
 }
 
+// Appends each name/value of an application/x-www-form-urlencoded byte string to `formData` (or
+// anything with append(name, value): URLSearchParams uses it too).
 function parseUrlEncoded(bytes, formData) {
   let start = 0;
   while (start <= bytes.length) {
@@ -290,6 +292,8 @@ function parseUrlEncoded(bytes, formData) {
     start = end + 1;
   }
 }
+
+internal.parseUrlEncoded = parseUrlEncoded;
 
 function indexOfBytes(haystack, needle, from) {
   const first = needle[0];
