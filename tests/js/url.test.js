@@ -30,6 +30,35 @@ export const tests = {
     assertEquals(wrong, []);
   },
 
+  "URL parses 300 seeded random inputs as the standard says": () => {
+    const wrong = mismatches(cases.randomParses, (c) => {
+      const got = parts(new URL(c.input, c.base));
+      const bad = kParts.filter((key) => got[key] !== c.expected[key]);
+      return bad.length ? `${label(c)}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}` : "";
+    });
+    assertEquals(wrong, []);
+  },
+
+  "300 seeded random setter calls change what the standard says, searchParams following": () => {
+    const wrong = mismatches(cases.randomSetters, (c) => {
+      const url = new URL(c.href);
+      const params = url.searchParams;  // made before the change: it must follow it
+      let threw = false;
+      try {
+        url[c.key] = c.value;
+      } catch {
+        threw = true;
+      }
+      const what = `${c.href} .${c.key} = ${JSON.stringify(c.value)}`;
+      if (threw !== c.threw) return `${what}: threw ${threw}`;
+      const got = parts(url);
+      const bad = kParts.filter((key) => got[key] !== c.expected[key]);
+      if (bad.length) return `${what}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}`;
+      return JSON.stringify([...params]) === JSON.stringify(c.params) ? "" : `${what}: searchParams ${JSON.stringify([...params])}`;
+    });
+    assertEquals(wrong, []);
+  },
+
   "URL refuses what the standard refuses, with a TypeError": () => {
     const wrong = mismatches(cases.failures, (c) => {
       try {
