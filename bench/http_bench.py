@@ -4,7 +4,9 @@
 Workloads (wrk -t2, each after a 1 s warm-up that is discarded):
   hello HTTP, -c32 and -c256   GET / answering examples/hello's 15 bytes from a constant;
   JSON echo 10 KB, -c32        POST / with a 10 KB JSON document that the handler parses and
-                               answers re-serialized (`Response.json(await request.json())`).
+                               answers re-serialized (`Response.json(await request.json())`);
+  URL routing, -c32            GET /greet?name=wrk: the handler parses `new URL(request.url)` and
+                               answers from its pathname and searchParams, as most handlers begin.
 For each runtime in each round: start its server (bench/peers/<runtime>/hello.*) on a free
 loopback port, wait until it answers 200, note the idle RSS, check that the echo gives the document
 back, then run each workload while sampling the RSS of the server's process tree; stop it (SIGTERM,
@@ -36,7 +38,9 @@ ROOT = startup.ROOT
 MAR = startup.MAR
 PEERS = os.path.join(ROOT, "bench/peers")
 PEER_BIN = os.path.join(ROOT, "bench/.peers/bin")
-BODY = b"hello from mar\n"  # what examples/hello answers on /, and every peer on every path
+BODY = b"hello from mar\n"  # what examples/hello answers on /, and every peer too
+GREET_PATH = "/greet?name=wrk"  # the URL-routing workload: each handler parses its URL
+GREETING = b"hello wrk from /greet\n"
 
 
 def log(msg):
@@ -186,10 +190,10 @@ class Sampler(threading.Thread):
             self.done.wait(self.every)
 
 
-def get(port, timeout=5):
-    """One keep-alive `GET /`, as wrk sends it; returns (the whole response, its body)."""
+def get(port, path="/", timeout=5):
+    """One keep-alive `GET path`, as wrk sends it; returns (the whole response, its body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path.encode())
         data = b""
         while b"\r\n\r\n" not in data and (chunk := s.recv(65536)):
             data += chunk
@@ -224,8 +228,8 @@ UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 class Load:
     """One wrk workload: a name for the tables, a path, and a POST body or None for GET."""
 
-    def __init__(self, scenario, connections, body=None):
-        self.scenario, self.connections, self.body = scenario, connections, body
+    def __init__(self, scenario, connections, body=None, path="/"):
+        self.scenario, self.connections, self.body, self.path = scenario, connections, body, path
 
     def script(self, tmp):
         """A wrk Lua script sending the body as POST, or None for plain GETs."""
@@ -240,11 +244,11 @@ class Load:
         return path
 
 
-def wrk(port, threads, connections, seconds, script=None):
+def wrk(port, threads, connections, seconds, script=None, path="/"):
     """req/s, p50 and p99 latency in ms, errors (socket errors and non-2xx) of one wrk run."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     cmd += ["-s", script] if script else []
-    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
                          timeout=seconds + 60).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     pct = {q: re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M) for q in (50, 99)}
@@ -259,7 +263,7 @@ def wrk(port, threads, connections, seconds, script=None):
 
 def wrk_command(args, load):
     return (f"wrk -t{args.threads} -c{load.connections} -d{args.duration}s --latency"
-            + (f" -s post-{len(load.body)}.lua" if load.body else "") + " http://127.0.0.1:PORT/")
+            + (f" -s post-{len(load.body)}.lua" if load.body else "") + f" http://127.0.0.1:PORT{load.path}")
 
 
 # --- one measurement ---------------------------------------------------------------------------
@@ -303,11 +307,15 @@ def measure(name, command, env, args, loads, tmp):
             script = load.script(tmp)
             if load.body is not None:
                 check_echo(name, port, load.body)
+            if load.path != "/":
+                _, answer = get(port, load.path)
+                if answer != GREETING:
+                    raise RuntimeError(f"{name}: GET {load.path} answered {answer[:60]!r}, expected {GREETING!r}")
             if args.warmup:
-                wrk(port, args.threads, load.connections, args.warmup, script)
+                wrk(port, args.threads, load.connections, args.warmup, script, load.path)
             sampler = Sampler(server)
             sampler.start()
-            rps, p50, p99, errors = wrk(port, args.threads, load.connections, args.duration, script)
+            rps, p50, p99, errors = wrk(port, args.threads, load.connections, args.duration, script, load.path)
             sampler.done.set()
             sampler.join()
             if server.proc.poll() is not None:
@@ -386,6 +394,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="wrk -t (2)")
     ap.add_argument("--connections", default="32,256", help="wrk -c of the hello workloads, comma-separated (32,256)")
     ap.add_argument("--no-echo", action="store_true", help="leave out the 10 KB JSON echo workload")
+    ap.add_argument("--no-url", action="store_true", help="leave out the URL-routing workload")
     ap.add_argument("--only", default="", help="comma-separated runtimes, e.g. mar,node")
     ap.add_argument("--json", default="", help="also write the figures as benchlib records to this file")
     args = ap.parse_args()
@@ -398,6 +407,8 @@ def main():
     loads = [Load(f"hello HTTP, -c{c}", int(c)) for c in args.connections.split(",") if c.strip()]
     if not args.no_echo:
         loads.append(Load("JSON echo 10 KB, -c32", 32, echo_body()))
+    if not args.no_url:
+        loads.append(Load("URL routing, -c32", 32, path=GREET_PATH))
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     available, versions, commands = [], {}, {}
     for name, command, env, why, binary in runtimes():

@@ -6,6 +6,11 @@ Bun.serve({
   port: Number(Bun.argv[2] || 8081),
   async fetch(request) {
     if (request.method === "POST") return Response.json(await request.json());
+    if (request.url.includes("/greet")) {
+      // The usual first line of a handler: parse the URL, then route on it.
+      const url = new URL(request.url);
+      return new Response(`hello ${url.searchParams.get("name")} from ${url.pathname}\n`);
+    }
     return new Response(BODY, { headers: { "content-type": "text/plain;charset=UTF-8" } });
   },
 });

@@ -10,10 +10,10 @@ const quote = (value) => JSON.stringify(value);
 
 // Captured once the context is up (the files that define them run after this one).
 let usv;  // WebIDL USVString conversion
-let parseUrlEncoded;
+let decodeFormComponent;
 internal.onInstance(() => {
   usv = internal.toUSVString;
-  parseUrlEncoded = internal.parseUrlEncoded;
+  decodeFormComponent = internal.decodeFormComponent;
 });
 const toUSV = (value) => usv(typeof value === "string" ? value : `${value}`);
 
@@ -321,9 +321,31 @@ const isURLSearchParams = URLSearchParams.isURLSearchParams;
 delete URL.isURL;
 delete URLSearchParams.isURLSearchParams;
 
+// application/x-www-form-urlencoded parser over a string. Components without "%" are just
+// sliced; valid percent-encoded UTF-8 goes through decodeURIComponent; only a malformed one takes
+// the byte-wise path of formData() (which replaces what does not decode with U+FFFD).
 function parseInto(list, query) {
-  if (query === "") return;
-  parseUrlEncoded(utf8Encode(query), { append: (name, value) => list.push([name, value]) });
+  let start = 0;
+  while (start < query.length) {
+    let end = query.indexOf("&", start);
+    if (end === -1) end = query.length;
+    if (end > start) {
+      let equals = query.indexOf("=", start);
+      if (equals === -1 || equals > end) equals = end;
+      list.push([decodeComponent(query.slice(start, equals)), equals < end ? decodeComponent(query.slice(equals + 1, end)) : ""]);
+    }
+    start = end + 1;
+  }
+}
+function decodeComponent(raw) {
+  const spaced = raw.indexOf("+") === -1 ? raw : raw.replaceAll("+", " ");
+  if (spaced.indexOf("%") === -1) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    const bytes = utf8Encode(raw);
+    return decodeFormComponent(bytes, 0, bytes.length);
+  }
 }
 
 // A live iterator over the list (the spec's iterators see later changes).

@@ -257,7 +257,7 @@ function hexValue(code) {
 }
 
 // application/x-www-form-urlencoded "percent-decode" of bytes[start, end) with + as space,
-// UTF-8 decoded without BOM handling.
+// UTF-8 decoded without BOM handling (URLSearchParams uses it for malformed components).
 function decodeFormComponent(bytes, start, end) {
   const out = new Uint8Array(end - start);
   let length = 0;
@@ -275,8 +275,8 @@ function decodeFormComponent(bytes, start, end) {
   return native.utf8Decode(out.subarray(0, length), false);
 }
 
-// Appends each name/value of an application/x-www-form-urlencoded byte string to `formData` (or
-// anything with append(name, value): URLSearchParams uses it too).
+internal.decodeFormComponent = decodeFormComponent;
+
 function parseUrlEncoded(bytes, formData) {
   let start = 0;
   while (start <= bytes.length) {
@@ -293,7 +293,6 @@ function parseUrlEncoded(bytes, formData) {
   }
 }
 
-internal.parseUrlEncoded = parseUrlEncoded;
 
 function indexOfBytes(haystack, needle, from) {
   const first = needle[0];
