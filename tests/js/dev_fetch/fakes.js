@@ -103,7 +103,7 @@ if (global.AbortController === undefined) {
   internal.defineGlobal("AbortController", AbortController);
 }
 
-// TextEncoder/TextDecoder (UTF-8 only), which whatwg-url needs when it loads.
+// TextEncoder/TextDecoder (UTF-8 only).
 if (global.TextEncoder === undefined) {
   class TextEncoder {
     get encoding() { return "utf-8"; }
@@ -128,16 +128,14 @@ if (global.TextEncoder === undefined) {
   internal.defineGlobal("TextDecoder", TextDecoder);
 }
 
-// URL and URLSearchParams, lazily as the engine does: the whatwg-url bundle the build embeds when
-// the runner found esbuild (global.__marUrlLoad() evaluates it), otherwise what the runner
-// injected as global.__hostUrl (Node's url module).
+// URL and URLSearchParams: what the runner injected as global.__hostUrl (Node's, in vm mode); the
+// --v8 shell has none.
 if (!Object.getOwnPropertyDescriptor(global, "URL")) {
-  const load = global.__marUrlLoad;
   const host = global.__hostUrl;
-  delete global.__marUrlLoad;
   delete global.__hostUrl;
-  let loaded;
-  const source = () => (loaded ??= load ? load() : host);
-  internal.defineGlobalGetter("URL", () => source().URL);
-  internal.defineGlobalGetter("URLSearchParams", () => source().URLSearchParams);
+  const missing = () => {
+    throw new Error("URL is not available in the --v8 dev shell: mar's URL is native (Ada, api/natives_url.cc)");
+  };
+  internal.defineGlobalGetter("URL", () => (host ? host.URL : missing()));
+  internal.defineGlobalGetter("URLSearchParams", () => (host ? host.URLSearchParams : missing()));
 }

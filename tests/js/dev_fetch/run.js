@@ -11,8 +11,9 @@
 //       tests/js/dev_fetch/v8shell.cc, compiled on first use into $TMPDIR/mar-dev-fetch/; this catches
 //       JavaScript newer than V8 10.2. All tests share one context there.
 //
-// URL/URLSearchParams come from the same whatwg-url bundle the build embeds (esbuild from
-// js/node_modules), or from Node's url module in vm mode when esbuild is not installed.
+// URL/URLSearchParams are Node's (Ada, the parser mar's own URL uses through libnode) in vm mode;
+// the --v8 shell has none (mar's URL needs its natives), so a test that touches URL fails there
+// with a message saying so.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -37,19 +38,8 @@ for (let i = 0; i < args.length; i++) {
 }
 if (testFiles.length === 0) testFiles.push(...defaultTests.filter((f) => fs.existsSync(f)));
 
-// Build products (the URL bundle, the shell) go outside the tree.
+// Build products (the shell) go outside the tree.
 const buildDir = path.join(require("os").tmpdir(), "mar-dev-fetch");
-
-function urlBundle() {
-  const esbuild = path.join(root, "js/node_modules/.bin/esbuild");
-  if (!fs.existsSync(esbuild)) return null;
-  fs.mkdirSync(buildDir, { recursive: true });
-  const out = path.join(buildDir, "url_bundle.js");
-  execFileSync(esbuild, [path.join(root, "js/url_entry.js"), "--bundle", "--format=iife", "--global-name=__marUrl",
-    "--target=es2022", "--log-level=warning", `--outfile=${out}`]);
-  // Evaluated on first use of URL, as the engine's lazy global does.
-  return `globalThis.__marUrlLoad = function () {\n${fs.readFileSync(out, "utf8")}\nreturn __marUrl;\n};`;
-}
 
 function builtinScript(file) {
   return `(function (native, internal, global) { "use strict"; ${fs.readFileSync(file, "utf8")}\n})`;
@@ -68,13 +58,10 @@ function testScript(file) {
 // A fresh bare V8 context with the fetch built-ins loaded; returns the context's global object
 // and the `internal` object the built-ins filled.
 function makeContextFactory() {
-  const bundle = urlBundle();
   const scripts = builtinFiles.map((file) => new vm.Script(builtinScript(file), { filename: file }));
-  const bundleScript = bundle && new vm.Script(bundle, { filename: "url_bundle.js" });
   return () => {
     const context = vm.createContext({});
-    if (bundleScript) bundleScript.runInContext(context);
-    else vm.runInContext("globalThis", context).__hostUrl = { URL: require("url").URL, URLSearchParams: require("url").URLSearchParams };
+    vm.runInContext("globalThis", context).__hostUrl = { URL: require("url").URL, URLSearchParams: require("url").URLSearchParams };
     const global = vm.runInContext("globalThis", context);
     const native = {};
     const internal = {};
@@ -123,9 +110,7 @@ function v8Shell() {
 // A script for the V8 shell that loads the built-ins into its one context, then runs `body`
 // (which sees `internal` as globalThis.__internal).
 function v8Script(body) {
-  const bundle = urlBundle();
-  if (!bundle) throw new Error("--v8 needs the whatwg-url bundle: run scripts/setup.sh (js/node_modules)");
-  let script = `${bundle}\n;(function () {\nconst native = {}, internal = {}, global = globalThis;\n`;
+  let script = `;(function () {\nconst native = {}, internal = {}, global = globalThis;\n`;
   for (const file of builtinFiles) script += `${builtinScript(file)}(native, internal, global);\n`;
   script += "globalThis.__internal = internal;\n})();\n";
   return script + body;
