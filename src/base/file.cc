@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -43,6 +44,27 @@ Result<std::string> ReadFile(const std::string& path) {
   }
   bytes.resize(done);
   return bytes;
+}
+
+std::string PathBesideBinary(const char* env_var, std::string_view file_name) {
+  if (const char* path = std::getenv(env_var)) return path;
+  std::error_code error;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  return (exe.parent_path() / file_name).string();
+}
+
+uint64_t ContentHash(std::string_view bytes) {
+  uint64_t hash = 0x9E3779B97F4A7C15ull ^ bytes.size();
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    hash = (hash ^ word) * 0xFF51AFD7ED558CCDull;
+    hash ^= hash >> 32;
+  }
+  for (; i < bytes.size(); ++i) hash = (hash ^ static_cast<uint8_t>(bytes[i])) * 0x100000001B3ull;
+  return hash;
 }
 
 Result<void> WriteFileAtomically(const std::string& path, std::string_view bytes) {

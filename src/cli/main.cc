@@ -86,6 +86,20 @@ class SilentHost final : public api::RealmHost {
 
 constexpr const char* kBuildConfig = R"({"env":{},"capabilities":{}})";
 
+// Runs a build step's script in `context`: its value, or empty after printing what went wrong.
+v8::MaybeLocal<v8::Value> RunBuildScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const char* what,
+                                         const char* source) {
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Script> script;
+  v8::Local<v8::Value> value;
+  if (!v8::Script::Compile(context, engine::ToV8(isolate, source)).ToLocal(&script) ||
+      !script->Run(context).ToLocal(&value)) {
+    std::cerr << what << " failed: " << engine::ToUtf8(isolate, try_catch.Exception()) << "\n";
+    return {};
+  }
+  return value;
+}
+
 // What the build steps run once the built-ins are in: the common request paths, so that their
 // functions are compiled (kept in the code cache and in the snapshot) before the first request.
 bool RunWarmUp(v8::Isolate* isolate, v8::Local<v8::Context> context) {
@@ -95,13 +109,7 @@ bool RunWarmUp(v8::Isolate* isolate, v8::Local<v8::Context> context) {
       "new Request('https://example.com/', {method: 'POST', body: 'x'});"
       "new TextDecoder().decode(new TextEncoder().encode('x'));"
       "new Response(new ReadableStream({pull(c) { c.enqueue(new Uint8Array(1)); c.close(); }})).text();";
-  v8::TryCatch try_catch(isolate);
-  v8::Local<v8::Script> script;
-  if (!v8::Script::Compile(context, engine::ToV8(isolate, warm_up)).ToLocal(&script) ||
-      script->Run(context).IsEmpty()) {
-    std::cerr << "warm-up failed: " << engine::ToUtf8(isolate, try_catch.Exception()) << "\n";
-    return false;
-  }
+  if (RunBuildScript(isolate, context, "warm-up", warm_up).IsEmpty()) return false;
   isolate->PerformMicrotaskCheckpoint();
   return true;
 }
@@ -120,14 +128,13 @@ bool WarmUpRequests(v8::Isolate* isolate, api::Realm& realm, SilentHost& host) {
       "  if (request.method === 'POST') return new Response(await request.text(), { status: 201 });"
       "  return new Response('hello ' + url.searchParams.get('name') + '\\n', { headers: { 'x-a': 'b' } });"
       "} } })";
-  v8::TryCatch try_catch(isolate);
-  v8::Local<v8::Script> script;
   v8::Local<v8::Value> module;
-  if (!v8::Script::Compile(context, engine::ToV8(isolate, handler)).ToLocal(&script) ||
-      !script->Run(context).ToLocal(&module) || !realm.RegisterModule(module.As<v8::Object>())) {
-    std::cerr << "request warm-up failed to start\n";
+  if (!RunBuildScript(isolate, context, "request warm-up", handler).ToLocal(&module)) return false;
+  if (!realm.RegisterModule(module.As<v8::Object>())) {
+    std::cerr << "request warm-up: the handler was not accepted\n";
     return false;
   }
+  v8::TryCatch try_catch(isolate);
   using Header = std::pair<std::string_view, std::string_view>;
   Header get_headers[] = {{"host", "example.com"}, {"accept", "*/*"}, {"user-agent", "mar-build"}};
   Header json_headers[] = {{"host", "example.com"}, {"content-type", "application/json"}, {"content-length", "17"}};

@@ -4,31 +4,17 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 
 namespace mar::engine {
 
 namespace {
-constexpr char kMagic[8] = {'M', 'A', 'R', 'C', 'C', '0', '1', '\n'};
-
-void PutU32(std::string& out, uint32_t value) { out.append(reinterpret_cast<const char*>(&value), 4); }
-bool GetU32(std::string_view in, size_t& offset, uint32_t& value) {
-  if (offset + 4 > in.size()) return false;
-  std::memcpy(&value, in.data() + offset, 4);
-  offset += 4;
-  return true;
-}
+// Version 2 adds the payload's hash: V8's own code-cache checksum is off with
+// --no-verify-snapshot-checksum (engine.cc), and a damaged cache must be refused, not run.
+constexpr char kMagic[8] = {'M', 'A', 'R', 'C', 'C', '0', '2', '\n'};
 }  // namespace
 
-std::string DefaultCodeCachePath() {
-  if (const char* path = std::getenv("MAR_BUILTIN_CACHE")) return path;
-  std::error_code error;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) return {};
-  return (exe.parent_path() / "mar-builtins.ccache").string();
-}
+std::string DefaultCodeCachePath() { return base::PathBesideBinary("MAR_BUILTIN_CACHE", "mar-builtins.ccache"); }
 
 Result<std::unique_ptr<CodeCache>> CodeCache::Load(const std::string& path) {
   auto cache = std::make_unique<CodeCache>();
@@ -40,12 +26,15 @@ Result<std::unique_ptr<CodeCache>> CodeCache::Load(const std::string& path) {
     return Fail(path + ": not a mar built-in code cache");
   }
   size_t offset = sizeof kMagic;
+  uint64_t hash = 0;
+  if (!base::ReadRaw(data, offset, hash)) return Fail(path + ": truncated");
+  if (base::ContentHash(data.substr(offset)) != hash) return Fail(path + ": damaged (its hash does not match)");
   while (offset < data.size()) {
     uint32_t name_length = 0, bytes_length = 0;
-    if (!GetU32(data, offset, name_length) || offset + name_length > data.size()) return Fail(path + ": truncated");
+    if (!base::ReadRaw(data, offset, name_length) || offset + name_length > data.size()) return Fail(path + ": truncated");
     std::string name(data.substr(offset, name_length));
     offset += name_length;
-    if (!GetU32(data, offset, bytes_length) || offset + bytes_length > data.size()) return Fail(path + ": truncated");
+    if (!base::ReadRaw(data, offset, bytes_length) || offset + bytes_length > data.size()) return Fail(path + ": truncated");
     cache->entries_[name] = {reinterpret_cast<const uint8_t*>(data.data()) + offset, bytes_length};
     offset += bytes_length;
   }
@@ -71,17 +60,19 @@ void CodeCache::Record(const std::string& name, v8::Local<v8::UnboundScript> scr
 }
 
 Result<void> CodeCache::Save(const std::string& path) const {
-  std::string out(kMagic, sizeof kMagic);
+  std::string payload;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [name, bytes] : entries_) {
-      PutU32(out, static_cast<uint32_t>(name.size()));
-      out += name;
-      PutU32(out, static_cast<uint32_t>(bytes.size()));
-      out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());  // a span of file_ or recorded_
+      base::AppendRaw(payload, static_cast<uint32_t>(name.size()));
+      payload += name;
+      base::AppendRaw(payload, static_cast<uint32_t>(bytes.size()));
+      payload.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());  // a span of file_ or recorded_
     }
   }
-  return base::WriteFileAtomically(path, out);
+  std::string out(kMagic, sizeof kMagic);
+  base::AppendRaw(out, base::ContentHash(payload));
+  return base::WriteFileAtomically(path, out + payload);
 }
 
 }  // namespace mar::engine

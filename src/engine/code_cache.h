@@ -1,6 +1,6 @@
 // V8 code caches for the built-in JavaScript, so a new context does not re-parse and re-compile
 // ~250 KB of built-ins. Written at build time by `mar --write-builtin-cache FILE` (a file next to
-// the binary) and read at start-up; a missing, stale or rejected cache only costs speed.
+// the binary) and read at start-up; a missing, stale, damaged or rejected cache only costs speed.
 #pragma once
 
 #include <v8.h>

@@ -57,15 +57,27 @@ class CodeCacheTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile("wb", suffix=".ccache") as bad:
             bad.write(b"not a cache")
             bad.flush()
-            for path in (bad.name, "/nonexistent/mar-builtins.ccache"):
+            # A damaged copy of the real one: V8's own code-cache checksum is off, so mar's hash
+            # must catch it (with the snapshot off too, so that the cache is used for everything).
+            with open(os.path.join(os.path.dirname(MAR), "mar-builtins.ccache"), "rb") as f:
+                good = f.read()
+            damaged = tempfile.NamedTemporaryFile("wb", suffix=".ccache")
+            damaged.write(good[:-200] + bytes([good[-200] ^ 0x40]) + good[-199:])
+            damaged.flush()
+            cases = {bad.name: "not a mar built-in code cache", damaged.name: "damaged (its hash does not match)",
+                     "/nonexistent/mar-builtins.ccache": None}
+            for path, why in cases.items():
                 os.environ["MAR_BUILTIN_CACHE"] = path
+                os.environ["MAR_SNAPSHOT"] = "/nonexistent/mar-snapshot.bin"
                 try:
                     with Node(os.path.join(SRC, "examples/hello")) as node:
                         self.assertEqual(node.get("/")[2], b"hello from mar\n")
-                        if path == bad.name:
-                            self.assertIn("not a mar built-in code cache", node.logs())
+                        if why:
+                            self.assertIn(why, node.logs())
                 finally:
                     del os.environ["MAR_BUILTIN_CACHE"]
+                    del os.environ["MAR_SNAPSHOT"]
+            damaged.close()
 
 
 class SnapshotTest(unittest.TestCase):

@@ -259,6 +259,14 @@ export const tests = {
     assertThrows(() => new Response(Symbol("s")), TypeError);
   },
 
+  "formData() parses form-urlencoded bodies as the URL Standard says": async () => {
+    // Expected: Node 20's Response.formData() on the same bytes.
+    const body = new Uint8Array([...new TextEncoder().encode("a=1&b=x+y%2Bz&c=%zz&d=%&&=e&%C3%A9=%F0%9F%98%80&raw="),
+      0xc3, 0xa9, 0xff, ...new TextEncoder().encode("&f=%E2%82")]);
+    const form = await new Response(body, { headers: { "content-type": "application/x-www-form-urlencoded" } }).formData();
+    assertEquals([...form], [["a", "1"], ["b", "x y+z"], ["c", "%zz"], ["d", "%"], ["", "e"], ["é", "😀"], ["raw", "é\ufffd"], ["f", "\ufffd"]]);
+  },
+
   "formData() parses multipart bodies and refuses files": async () => {
     const body = "preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n" +
       "--XyZ\r\ncontent-disposition: form-data; name=\"b%22\"\r\nContent-Type: text/plain\r\n\r\nline1\r\nline2\r\n" +

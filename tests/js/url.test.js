@@ -20,43 +20,45 @@ function mismatches(list, check) {
   return wrong;
 }
 
+// "" when the URL parses to `c.expected`, else what differs.
+function checkParse(c) {
+  const got = parts(new URL(c.input, c.base));
+  const bad = kParts.filter((key) => got[key] !== c.expected[key]);
+  return bad.length ? `${label(c)}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}` : "";
+}
+
+// "" when setting `c.key` on a URL of `c.href` gives `c.expected` (and, with `c.params`, when a
+// searchParams made before the change follows it), else what differs.
+function checkSetter(c) {
+  const what = `${c.href} .${c.key} = ${JSON.stringify(c.value)}`;
+  const url = new URL(c.href);
+  const params = url.searchParams;
+  let threw = false;
+  try {
+    url[c.key] = c.value;
+  } catch (error) {
+    threw = true;
+    if (!(error instanceof TypeError)) return `${what} threw ${error.name}`;
+  }
+  if (threw !== c.threw) return `${what}: threw ${threw}`;
+  const got = parts(url);
+  const bad = kParts.filter((key) => got[key] !== c.expected[key]);
+  if (bad.length) return `${what}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}`;
+  if (c.params && JSON.stringify([...params]) !== JSON.stringify(c.params)) return `${what}: searchParams ${JSON.stringify([...params])}`;
+  return "";
+}
+
 export const tests = {
   "URL parses as the standard says: every component": () => {
-    const wrong = mismatches(cases.parses, (c) => {
-      const got = parts(new URL(c.input, c.base));
-      const bad = kParts.filter((key) => got[key] !== c.expected[key]);
-      return bad.length ? `${label(c)}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}` : "";
-    });
-    assertEquals(wrong, []);
+    assertEquals(mismatches(cases.parses, checkParse), []);
   },
 
   "URL parses 300 seeded random inputs as the standard says": () => {
-    const wrong = mismatches(cases.randomParses, (c) => {
-      const got = parts(new URL(c.input, c.base));
-      const bad = kParts.filter((key) => got[key] !== c.expected[key]);
-      return bad.length ? `${label(c)}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}` : "";
-    });
-    assertEquals(wrong, []);
+    assertEquals(mismatches(cases.randomParses, checkParse), []);
   },
 
   "300 seeded random setter calls change what the standard says, searchParams following": () => {
-    const wrong = mismatches(cases.randomSetters, (c) => {
-      const url = new URL(c.href);
-      const params = url.searchParams;  // made before the change: it must follow it
-      let threw = false;
-      try {
-        url[c.key] = c.value;
-      } catch {
-        threw = true;
-      }
-      const what = `${c.href} .${c.key} = ${JSON.stringify(c.value)}`;
-      if (threw !== c.threw) return `${what}: threw ${threw}`;
-      const got = parts(url);
-      const bad = kParts.filter((key) => got[key] !== c.expected[key]);
-      if (bad.length) return `${what}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}`;
-      return JSON.stringify([...params]) === JSON.stringify(c.params) ? "" : `${what}: searchParams ${JSON.stringify([...params])}`;
-    });
-    assertEquals(wrong, []);
+    assertEquals(mismatches(cases.randomSetters, checkSetter), []);
   },
 
   "URL refuses what the standard refuses, with a TypeError": () => {
@@ -77,21 +79,7 @@ export const tests = {
   },
 
   "setters change what the standard says they change": () => {
-    const wrong = mismatches(cases.setters, (c) => {
-      const url = new URL(c.href);
-      let threw = false;
-      try {
-        url[c.key] = c.value;
-      } catch (error) {
-        threw = true;
-        if (!(error instanceof TypeError)) return `${c.href} .${c.key} = ${JSON.stringify(c.value)} threw ${error.name}`;
-      }
-      const got = parts(url);
-      const bad = kParts.filter((key) => got[key] !== c.expected[key]);
-      if (threw !== c.threw) return `${c.href} .${c.key} = ${JSON.stringify(c.value)}: threw ${threw}`;
-      return bad.length ? `${c.href} .${c.key} = ${JSON.stringify(c.value)}: ${bad.map((key) => `${key} ${JSON.stringify(got[key])} != ${JSON.stringify(c.expected[key])}`).join(", ")}` : "";
-    });
-    assertEquals(wrong, []);
+    assertEquals(mismatches(cases.setters, checkSetter), []);
   },
 
   "URLSearchParams parses, edits and serializes as the standard says": () => {

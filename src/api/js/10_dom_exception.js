@@ -56,6 +56,8 @@ function viewBytes(view) {
   return new Uint8Array(buffer, isTyped ? TypedArrayByteOffset.call(view) : DataViewByteOffset.call(view), length);
 }
 
+const kSurrogate = /[\uD800-\uDFFF]/;
+const kLoneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const webidl = {
   isArrayBuffer,
   isSharedArrayBuffer,
@@ -77,10 +79,11 @@ const webidl = {
     return `${value}`;
   },
 
-  // USVString: a DOMString with lone surrogates replaced by U+FFFD.
+  // USVString: a DOMString with lone surrogates replaced by U+FFFD (a string with no surrogate at
+  // all, nearly every one, is returned after one scan).
   toUSVString(value, context) {
     const string = webidl.toDOMString(value, context);
-    return string.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+    return kSurrogate.test(string) ? string.replace(kLoneSurrogate, "\uFFFD") : string;
   },
 
   // A dictionary argument: undefined and null are an empty dictionary, other non-objects throw.

@@ -7,15 +7,11 @@ const kOmitted = 0xffffffff;  // the offset of a component the URL does not have
 const { urlParse, urlCanParse, urlSet, urlOrigin, utf8Encode } = native;
 const scratch = new Uint32Array(8);  // Ada's offsets, written by urlParse/urlSet
 const quote = (value) => JSON.stringify(value);
+const webidl = internal.webidl;
+const toUSV = (value) => webidl.toUSVString(value, "URL");
 
-// Captured once the context is up (the files that define them run after this one).
-let usv;  // WebIDL USVString conversion
-let decodeFormComponent;
-internal.onInstance(() => {
-  usv = internal.toUSVString;
-  decodeFormComponent = internal.decodeFormComponent;
-});
-const toUSV = (value) => usv(typeof value === "string" ? value : `${value}`);
+// What URL and URLSearchParams reach of each other's private state (set in their static blocks).
+let setUrlQuery, isURL, linkParams, paramsFromQuery, isURLSearchParams;
 
 const kSetHref = 0, kSetProtocol = 1, kSetUsername = 2, kSetPassword = 3, kSetHost = 4, kSetHostname = 5,
   kSetPort = 6, kSetPathname = 7, kSetSearch = 8, kSetHash = 9;
@@ -33,7 +29,7 @@ class URL {
   #params = null;  // the URLSearchParams of searchParams, once asked for
 
   constructor(url, base = undefined) {
-    if (arguments.length === 0) throw new TypeError("URL constructor: 1 argument required, but only 0 present.");
+    webidl.requireArguments(arguments.length, 1, "URL constructor");
     const input = toUSV(url);
     const href = base === undefined ? urlParse(input, undefined, scratch) : urlParse(input, toUSV(base), scratch);
     if (href === null) {
@@ -44,14 +40,14 @@ class URL {
 
   // The URL, or null where the constructor would throw.
   static parse(url, base = undefined) {
-    if (arguments.length === 0) throw new TypeError("URL.parse: 1 argument required, but only 0 present.");
+    webidl.requireArguments(arguments.length, 1, "URL.parse");
     const input = toUSV(url);
     const href = base === undefined ? urlParse(input, undefined, scratch) : urlParse(input, toUSV(base), scratch);
     return href === null ? null : new URL(href);
   }
 
   static canParse(url, base = undefined) {
-    if (arguments.length === 0) throw new TypeError("URL.canParse: 1 argument required, but only 0 present.");
+    webidl.requireArguments(arguments.length, 1, "URL.canParse");
     return base === undefined ? urlCanParse(toUSV(url), undefined) : urlCanParse(toUSV(url), toUSV(base));
   }
 
@@ -147,12 +143,10 @@ class URL {
   toString() { return this.#href; }
   toJSON() { return this.#href; }
 
-  // For URLSearchParams' update steps: the query set from its list ("" removes it).
-  static setQuery(url, query) {
-    url.#set(kSetSearch, query, false);
-  }
-  static isURL(value) {
-    return typeof value === "object" && value !== null && #href in value;
+  static {
+    // For URLSearchParams' update steps: the query set from its list ("" removes it).
+    setUrlQuery = (url, query) => url.#set(kSetSearch, query, false);
+    isURL = (value) => typeof value === "object" && value !== null && #href in value;
   }
 }
 
@@ -161,28 +155,15 @@ class URL {
 // application/x-www-form-urlencoded serializer: UTF-8, with " " as "+" and every byte outside
 // *-._ and ASCII alphanumerics percent-encoded.
 const kHex = "0123456789ABCDEF";
+const isUnreserved = (c) =>
+  (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2a || c === 0x2d || c === 0x2e || c === 0x5f;
 function serializeComponent(string) {
-  let plain = true;
-  for (let i = 0; i < string.length; i++) {
-    const c = string.charCodeAt(i);
-    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2a || c === 0x2d || c === 0x2e || c === 0x5f)) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return string;
+  let i = 0;
+  while (i < string.length && isUnreserved(string.charCodeAt(i))) i++;
+  if (i === string.length) return string;
   const bytes = utf8Encode(string);
   let out = "";
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if ((b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b === 0x2a || b === 0x2d || b === 0x2e || b === 0x5f) {
-      out += String.fromCharCode(b);
-    } else if (b === 0x20) {
-      out += "+";
-    } else {
-      out += "%" + kHex[b >> 4] + kHex[b & 15];
-    }
-  }
+  for (const b of bytes) out += isUnreserved(b) ? String.fromCharCode(b) : b === 0x20 ? "+" : "%" + kHex[b >> 4] + kHex[b & 15];
   return out;
 }
 
@@ -216,7 +197,7 @@ class URLSearchParams {
     }
     let query = toUSV(init);
     if (query.charCodeAt(0) === 0x3f /* ? */) query = query.slice(1);
-    parseInto(this.#list, query);
+    parseUrlencoded(query, this.#list);
   }
 
   #update() {
@@ -280,11 +261,8 @@ class URLSearchParams {
     this.#update();
   }
   sort() {
-    // Stable, by UTF-16 code units (JS string comparison).
-    const list = this.#list;
-    const sorted = list.map((pair, index) => [pair, index])
-      .sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1]));
-    for (let i = 0; i < sorted.length; i++) list[i] = sorted[i][0];
+    // By UTF-16 code units (JS string comparison); Array.prototype.sort is stable, and in place.
+    this.#list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.#update();
   }
   forEach(callback, thisArg = undefined) {
@@ -299,32 +277,23 @@ class URLSearchParams {
   values() { return pairIterator(this.#list, (pair) => pair[1]); }  // the list is only changed in place
   toString() { return this.#serialize(); }
 
-  static link(params, url) {
-    params.#url = url;
-  }
-  static reparse(params, query) {
-    params.#list.length = 0;
-    parseInto(params.#list, query.charCodeAt(0) === 0x3f ? query.slice(1) : query);
-  }
-  static isURLSearchParams(value) {
-    return typeof value === "object" && value !== null && #list in value;
+  static {
+    linkParams = (params, url) => {
+      params.#url = url;
+    };
+    paramsFromQuery = (params, query) => {
+      params.#list.length = 0;  // in place: live iterators see the new list
+      parseUrlencoded(query.charCodeAt(0) === 0x3f ? query.slice(1) : query, params.#list);
+    };
+    isURLSearchParams = (value) => typeof value === "object" && value !== null && #list in value;
   }
 }
-const linkParams = URLSearchParams.link;
-const paramsFromQuery = URLSearchParams.reparse;
-const setUrlQuery = URL.setQuery;
-delete URLSearchParams.link;
-delete URLSearchParams.reparse;
-delete URL.setQuery;
-const isURL = URL.isURL;
-const isURLSearchParams = URLSearchParams.isURLSearchParams;
-delete URL.isURL;
-delete URLSearchParams.isURLSearchParams;
 
-// application/x-www-form-urlencoded parser over a string. Components without "%" are just
-// sliced; valid percent-encoded UTF-8 goes through decodeURIComponent; only a malformed one takes
-// the byte-wise path of formData() (which replaces what does not decode with U+FFFD).
-function parseInto(list, query) {
+// application/x-www-form-urlencoded parser, for URLSearchParams and for formData() (34_form_data.js,
+// over the UTF-8-decoded body): the [name, value] pairs of `query`, appended to `list`. Components
+// without "%" are just sliced; valid percent-encoded UTF-8 goes through decodeURIComponent; only a
+// malformed one is percent-decoded byte by byte, with U+FFFD for what does not decode.
+function parseUrlencoded(query, list = []) {
   let start = 0;
   while (start < query.length) {
     let end = query.indexOf("&", start);
@@ -336,16 +305,41 @@ function parseInto(list, query) {
     }
     start = end + 1;
   }
+  return list;
 }
+internal.parseUrlencoded = parseUrlencoded;
+
 function decodeComponent(raw) {
   const spaced = raw.indexOf("+") === -1 ? raw : raw.replaceAll("+", " ");
   if (spaced.indexOf("%") === -1) return spaced;
   try {
     return decodeURIComponent(spaced);
   } catch {
-    const bytes = utf8Encode(raw);
-    return decodeFormComponent(bytes, 0, bytes.length);
+    return percentDecode(utf8Encode(spaced));
   }
+}
+
+function hexValue(code) {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
+}
+// The URL Standard's percent-decode of UTF-8 bytes, then UTF-8 decoded (no BOM handling).
+function percentDecode(bytes) {
+  const out = new Uint8Array(bytes.length);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const high = bytes[i] === 0x25 && i + 2 < bytes.length ? hexValue(bytes[i + 1]) : -1;
+    const low = high === -1 ? -1 : hexValue(bytes[i + 2]);
+    if (low === -1) {
+      out[length++] = bytes[i];
+    } else {
+      out[length++] = (high << 4) | low;
+      i += 2;
+    }
+  }
+  return native.utf8Decode(out.subarray(0, length), false);
 }
 
 // A live iterator over the list (the spec's iterators see later changes).

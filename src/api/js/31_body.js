@@ -28,14 +28,13 @@
 
 const kTextPlain = "text/plain;charset=UTF-8";
 const kFormUrlEncoded = "application/x-www-form-urlencoded;charset=UTF-8";
-const kSurrogateRe = /[\ud800-\udfff]/;
-const kLoneSurrogateRe = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const webidl = internal.webidl;
 // Body types of the Fetch Standard that mar cannot take yet. Anything else that is not a string,
 // buffer or URLSearchParams is converted with ToString, as WebIDL's union conversion does.
 const kUnsupportedBodyTags = new Set(["Blob", "File"]);
 
 function toUSVString(string) {
-  return kSurrogateRe.test(string) ? string.replace(kLoneSurrogateRe, "\ufffd") : string;
+  return webidl.toUSVString(string, "body");
 }
 
 function tagOf(value) {

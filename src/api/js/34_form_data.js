@@ -249,51 +249,6 @@ function toBytes(source) {
   return typeof source === "string" ? native.utf8Encode(source) : source;
 }
 
-function hexValue(code) {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x41 && code <= 0x46) return code - 0x37;
-  if (code >= 0x61 && code <= 0x66) return code - 0x57;
-  return -1;
-}
-
-// application/x-www-form-urlencoded "percent-decode" of bytes[start, end) with + as space,
-// UTF-8 decoded without BOM handling (URLSearchParams uses it for malformed components).
-function decodeFormComponent(bytes, start, end) {
-  const out = new Uint8Array(end - start);
-  let length = 0;
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i];
-    if (byte === 0x2b) {
-      out[length++] = 0x20;
-    } else if (byte === 0x25 && i + 2 < end && hexValue(bytes[i + 1]) !== -1 && hexValue(bytes[i + 2]) !== -1) {
-      out[length++] = (hexValue(bytes[i + 1]) << 4) | hexValue(bytes[i + 2]);
-      i += 2;
-    } else {
-      out[length++] = byte;
-    }
-  }
-  return native.utf8Decode(out.subarray(0, length), false);
-}
-
-internal.decodeFormComponent = decodeFormComponent;
-
-function parseUrlEncoded(bytes, formData) {
-  let start = 0;
-  while (start <= bytes.length) {
-    let end = bytes.indexOf(0x26, start);
-    if (end === -1) end = bytes.length;
-    if (end > start) {
-      let equals = bytes.indexOf(0x3d, start);
-      if (equals === -1 || equals > end) equals = end;
-      const name = decodeFormComponent(bytes, start, equals);
-      const value = equals < end ? decodeFormComponent(bytes, equals + 1, end) : "";
-      formData.append(name, value);
-    }
-    start = end + 1;
-  }
-}
-
-
 function indexOfBytes(haystack, needle, from) {
   const first = needle[0];
   const last = haystack.length - needle.length;
@@ -360,7 +315,8 @@ function parseFormData(source, contentType) {
   const { essence, parameters } = parseMimeType(contentType ?? "");
   const formData = new FormData();
   if (essence === "application/x-www-form-urlencoded") {
-    parseUrlEncoded(toBytes(source), formData);
+    // The body decoded, then the same parser as URLSearchParams (27_url.js).
+    for (const [name, value] of internal.parseUrlencoded(native.utf8Decode(toBytes(source), false))) formData.append(name, value);
     return formData;
   }
   if (essence === "multipart/form-data") {
