@@ -215,12 +215,12 @@ class URLSearchParams {
   get size() { return this.#list.length; }
 
   append(name, value) {
-    internal.webidl.requireArguments(arguments.length, 2, "URLSearchParams.append");
+    webidl.requireArguments(arguments.length, 2, "URLSearchParams.append");
     this.#list.push([toUSV(name), toUSV(value)]);
     this.#update();
   }
   delete(name, value = undefined) {
-    internal.webidl.requireArguments(arguments.length, 1, "URLSearchParams.delete");
+    webidl.requireArguments(arguments.length, 1, "URLSearchParams.delete");
     const key = toUSV(name);
     const only = value === undefined ? undefined : toUSV(value);
     const list = this.#list;
@@ -230,24 +230,24 @@ class URLSearchParams {
     this.#update();
   }
   get(name) {
-    internal.webidl.requireArguments(arguments.length, 1, "URLSearchParams.get");
+    webidl.requireArguments(arguments.length, 1, "URLSearchParams.get");
     const key = toUSV(name);
     for (const [n, v] of this.#list) if (n === key) return v;
     return null;
   }
   getAll(name) {
-    internal.webidl.requireArguments(arguments.length, 1, "URLSearchParams.getAll");
+    webidl.requireArguments(arguments.length, 1, "URLSearchParams.getAll");
     const key = toUSV(name);
     return this.#list.filter(([n]) => n === key).map(([, v]) => v);
   }
   has(name, value = undefined) {
-    internal.webidl.requireArguments(arguments.length, 1, "URLSearchParams.has");
+    webidl.requireArguments(arguments.length, 1, "URLSearchParams.has");
     const key = toUSV(name);
     const only = value === undefined ? undefined : toUSV(value);
     return this.#list.some(([n, v]) => n === key && (only === undefined || v === only));
   }
   set(name, value) {
-    internal.webidl.requireArguments(arguments.length, 2, "URLSearchParams.set");
+    webidl.requireArguments(arguments.length, 2, "URLSearchParams.set");
     const key = toUSV(name);
     const text = toUSV(value);
     const list = this.#list;
