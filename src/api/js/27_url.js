@@ -355,8 +355,8 @@ function pairIterator(list, map) {
 }
 URLSearchParams.prototype[Symbol.iterator] = URLSearchParams.prototype.entries;
 
-internal.webidl.configureInterface(URL);
-internal.webidl.configureInterface(URLSearchParams);
+webidl.configureInterface(URL);
+webidl.configureInterface(URLSearchParams);
 Object.defineProperty(URLSearchParams.prototype, Symbol.iterator, { enumerable: false });
 
 internal.isUrlObject = (value, name) => (name === "URL" ? isURL(value) : isURLSearchParams(value));
