@@ -716,6 +716,26 @@ HttpListener::~HttpListener() {
   state_->acceptor.close(ignored);
 }
 
+Result<void> HttpListener::CheckAvailable(const std::string& host, uint16_t port) {
+  if (port == 0) return {};
+  beast::error_code error;
+  auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, error);
+  if (error) return Fail("--listen: \"" + host + "\" is not an IP address");
+  asio::io_context io;
+  tcp::acceptor probe(io);
+  tcp::endpoint endpoint(address, port);
+  probe.open(endpoint.protocol(), error);
+  // SO_REUSEADDR: connections of an earlier node still in TIME_WAIT must not count as a listener.
+  if (!error) probe.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) probe.bind(endpoint, error);
+  if (error == asio::error::address_in_use) {
+    return Fail("cannot listen on " + host + ":" + std::to_string(port) +
+                ": address already in use (another process listens there)");
+  }
+  if (error) return Fail("cannot listen on " + host + ":" + std::to_string(port) + ": " + error.message());
+  return {};
+}
+
 Result<std::unique_ptr<HttpListener>> HttpListener::Open(asio::io_context& io,
                                                          const std::string& host, uint16_t port,
                                                          HttpHandler handler,

@@ -92,6 +92,11 @@ class HttpListener {
                                                     const std::string& host, uint16_t port,
                                                     HttpHandler handler, const HttpLimits& limits,
                                                     obs::Logger& logger);
+  // SO_REUSEPORT lets any process of the same user join a port, which would silently split its
+  // traffic with another node: before its shards join host:port, a node checks that nothing listens
+  // there by binding a socket without it (the kernel refuses that bind while any listener holds the
+  // port). Port 0 is always available.
+  static Result<void> CheckAvailable(const std::string& host, uint16_t port);
   ~HttpListener();
 
   uint16_t port() const;

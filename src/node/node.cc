@@ -108,6 +108,10 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
 
   // Listeners: the first binds (and picks the port if 0 was asked), the others join it.
   uint16_t port = options.listen_port;
+  if (auto available = net::HttpListener::CheckAvailable(options.listen_host, port); !available) {
+    node->Shutdown();
+    return std::unexpected(available.error());
+  }
   for (auto& state : node->shards_) {
     Node* self = node.get();
     ShardState* shard_state = state.get();

@@ -50,6 +50,21 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("--listen: expected HOST:PORT", result.stderr)
 
+    def test_run_refuses_a_port_another_node_listens_on(self):
+        # Shards share their port with SO_REUSEPORT, which would let a second node join it and
+        # silently take part of the first one's connections.
+        with Node(os.path.join(SRC, "examples/hello")) as first:
+            result = mar("run", os.path.join(SRC, "examples/hello"), "--listen", f"127.0.0.1:{first.port}")
+            self.assertEqual(result.returncode, 1)
+            self.assertIn(f"cannot listen on 127.0.0.1:{first.port}: address already in use", result.stderr)
+            for _ in range(20):  # every connection still reaches the first node
+                self.assertEqual(first.get("/")[0], 200)
+        # Once it is gone, the port is free again (its connections' TIME_WAIT does not count).
+        again = Node(os.path.join(SRC, "examples/hello"))
+        again.args[again.args.index("--listen") + 1] = f"127.0.0.1:{first.port}"
+        with again:
+            self.assertEqual(again.get("/")[0], 200)
+
 
 class CodeCacheTest(unittest.TestCase):
     def test_bad_or_missing_cache_only_costs_speed(self):
