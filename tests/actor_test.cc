@@ -1,6 +1,9 @@
 // Unit tests of the actor layer's pure parts: addresses, spawned ids, placement, restart decisions.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <set>
+
 #include "actor/address.h"
 #include "actor/ids.h"
 #include "actor/registry.h"
@@ -79,10 +82,35 @@ TEST(LocalResolver, PlacesByHashAndSpawnedNamesOnTheirShard) {
   for (int count : seen) EXPECT_GT(count, 50);  // spread over every shard
   IdMinter minter;
   for (int shard = 0; shard < 4; ++shard) {
-    uint64_t nonce = resolver.PlaceNonce(0xfffffffffffffff0ull + shard, shard);
-    Address spawned{"shop", "Cart", minter.Mint("shop", "Cart", nonce)};
-    EXPECT_EQ(resolver.Locate(spawned).shard, shard);
+    for (uint16_t random : {0, 1, 0x7fff, 0xfffe, 0xffff}) {  // the ends of the placement bits too
+      uint64_t nonce = minter.NonceFor(12345, resolver.Placement(random, shard));
+      Address spawned{"shop", "Cart", minter.Mint("shop", "Cart", nonce)};
+      EXPECT_EQ(resolver.Locate(spawned).shard, shard);
+    }
   }
+  LocalResolver three(3);  // 65,536 is not a multiple of 3
+  EXPECT_EQ(IdMinter::PlacementOf(minter.NonceFor(0, three.Placement(0xffff, 2))) % 3, 2);
+}
+
+TEST(IdMinter, SerialsAreEncipheredOneToOne) {
+  IdMinter minter(std::array<uint8_t, 16>{1, 2, 3});
+  std::set<uint64_t> nonces;
+  for (uint64_t serial : {uint64_t{0}, uint64_t{1}, uint64_t{2}, uint64_t{4095}, uint64_t{4096},
+                          IdMinter::kSerialLimit - 1}) {
+    uint64_t nonce = minter.NonceFor(serial, 0xabcd);
+    EXPECT_EQ(IdMinter::PlacementOf(nonce), 0xabcd);
+    EXPECT_EQ(minter.SerialOf(nonce), serial);
+    nonces.insert(nonce & (IdMinter::kSerialLimit - 1));
+  }
+  EXPECT_EQ(nonces.size(), 6u);
+  // Consecutive serials do not give nearby nonces: about half of the 48 bits differ.
+  int differing = std::popcount(minter.NonceFor(1000, 0) ^ minter.NonceFor(1001, 0));
+  EXPECT_GT(differing, 10);
+  // Another node secret, another permutation.
+  IdMinter other(std::array<uint8_t, 16>{1, 2, 4});
+  EXPECT_NE(other.NonceFor(0, 0), minter.NonceFor(0, 0));
+  // The placement bits do not take part in the serial.
+  EXPECT_EQ(minter.SerialOf(minter.NonceFor(77, 0) | uint64_t{0x1234} << 48), 77u);
 }
 
 caps::ActorClassConfig Config(caps::RestartPolicy policy, uint32_t max_restarts = 3) {
@@ -123,7 +151,8 @@ TEST(RestartHistory, PoliciesDecideWhatIsRestarted) {
 }
 
 TEST(Registry, TracksLifecycleAndRefusesAFailedAddressForItsWindow) {
-  Registry registry(0, nullptr);
+  IdMinter minter;
+  Registry registry(0, nullptr, minter);
   EXPECT_FALSE(registry.Activate("shop/Cart/a", "Cart", false, nullptr, false));
   EXPECT_FALSE(registry.Activate("shop/Cart/a", "Cart", false, nullptr, false));  // already live: fine
   auto twice = registry.Activate("shop/Cart/a", "Cart", false, nullptr, true);
@@ -151,20 +180,22 @@ TEST(Registry, TracksLifecycleAndRefusesAFailedAddressForItsWindow) {
   EXPECT_EQ(registry.metrics().live.load(), 0);
 }
 
-TEST(Registry, KeepsSpawnedActorsInItsFlatTableThroughGrowthAndDeletion) {
-  Registry registry(0, nullptr);
+TEST(Registry, FindsSpawnedActorsByTheSerialTheirNameCarries) {
   IdMinter minter;
+  Registry registry(0, nullptr, minter);
   std::vector<std::string> addresses;
   for (uint64_t i = 0; i < 20000; ++i) {
-    // Nonces that share their low bits (placement chooses those), and a hundred equal ones.
-    uint64_t nonce = i < 100 ? 42 : (i << 20) | 7;
-    std::string cls = i % 3 ? "Cart" : "Stock";
-    addresses.push_back("shop/" + cls + "/" + minter.Mint(i < 100 ? "shop" + std::to_string(i) : "shop", cls, nonce));
-    if (i < 100) addresses.back() = "shop" + std::to_string(i) + addresses.back().substr(4);
-    ASSERT_FALSE(registry.Activate(addresses.back(), cls, true, nullptr, true)) << i;
+    std::string bundle = i % 7 ? "shop" : "shop2", cls = i % 3 ? "Cart" : "Stock";
+    auto spawned = registry.Spawn(bundle, cls, static_cast<uint16_t>(i), nullptr);
+    EXPECT_EQ(spawned.serial, i);
+    EXPECT_EQ(spawned.address.substr(0, bundle.size() + cls.size() + 2), bundle + "/" + cls + "/");
+    EXPECT_TRUE(minter.Verify(bundle, cls, spawned.address.substr(bundle.size() + cls.size() + 2)));
+    EXPECT_EQ(registry.SerialOf(spawned.address), static_cast<int64_t>(i));
+    addresses.push_back(std::move(spawned.address));
   }
   EXPECT_EQ(registry.size(), addresses.size());
   EXPECT_EQ(registry.metrics().live.load(), 20000);
+  EXPECT_EQ(registry.metrics().spawned.load(), 20000u);
   for (const std::string& address : addresses) {
     const Registry::Entry* entry = registry.Find(address);
     ASSERT_NE(entry, nullptr) << address;
@@ -177,34 +208,40 @@ TEST(Registry, KeepsSpawnedActorsInItsFlatTableThroughGrowthAndDeletion) {
   forged.back() = forged.back() == '0' ? '1' : '0';
   EXPECT_EQ(registry.Find(forged), nullptr);
   EXPECT_EQ(registry.Find("shoq" + addresses[500].substr(4)), nullptr);
-  EXPECT_EQ(registry.Find("shop0/Stock/" + addresses[1].substr(addresses[1].rfind('/') + 1)), nullptr);
-  // Twice is refused, as for named actors.
+  EXPECT_EQ(registry.Find("shop/Stock/" + addresses[1].substr(addresses[1].rfind('/') + 1)), nullptr);
+  EXPECT_EQ(registry.SerialOf("shop/Cart/alice"), -1);
+  // A spawned name cannot be registered through Activate: it is live, or it is not found.
   auto again = registry.Activate(addresses[7], "Cart", true, nullptr, true);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->code, "invalid_argument");
+  auto unknown = registry.Activate("shop/Cart/~" + std::string(40, '0'), "Cart", true, nullptr, true);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->code, "not_found");
 
-  // Remove every other one (backward-shift deletion), then check that all the rest are found.
-  for (size_t i = 0; i < addresses.size(); i += 2) registry.Remove(addresses[i], "stopped");
+  // Remove every other one, and all of the first 8,192 (two whole chunks go), then check the rest.
   for (size_t i = 0; i < addresses.size(); ++i) {
-    EXPECT_EQ(registry.Find(addresses[i]) != nullptr, i % 2 == 1) << i;
+    if (i % 2 == 0 || i < 8192) registry.Remove(addresses[i], "stopped");
   }
-  EXPECT_EQ(registry.size(), 10000u);
-  // LiveAddresses rebuilds exactly the addresses that were activated.
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    EXPECT_EQ(registry.Find(addresses[i]) != nullptr, i % 2 == 1 && i >= 8192) << i;
+  }
+  EXPECT_EQ(registry.size(), (20000u - 8192u) / 2);
+  // LiveAddresses rebuilds exactly the addresses that were spawned and live.
   auto live = registry.LiveAddresses();
   std::sort(live.begin(), live.end());
   std::vector<std::string> expected;
-  for (size_t i = 1; i < addresses.size(); i += 2) expected.push_back(addresses[i]);
+  for (size_t i = 8193; i < addresses.size(); i += 2) expected.push_back(addresses[i]);
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(live, expected);
-  // Freed items are reused; a crashed spawned actor keeps its entry while it restarts.
-  for (size_t i = 0; i < addresses.size(); i += 2) {
-    ASSERT_FALSE(registry.Activate(addresses[i], i % 3 ? "Cart" : "Stock", true, nullptr, true));
-  }
-  EXPECT_EQ(registry.size(), 20000u);
-  EXPECT_TRUE(registry.Crash(addresses[3], "boom", Config(caps::RestartPolicy::kOnFailure)).restart);
-  EXPECT_EQ(registry.Find(addresses[3])->state, Registry::State::kRestarting);
-  registry.Restarted(addresses[3]);
-  EXPECT_EQ(registry.Find(addresses[3])->state, Registry::State::kLive);
+  // Serials go on from where they were: an old name never finds a new actor.
+  auto next = registry.Spawn("shop", "Cart", 0, nullptr);
+  EXPECT_EQ(next.serial, 20000u);
+  EXPECT_EQ(registry.Find(addresses[0]), nullptr);
+  // A crashed spawned actor keeps its entry while it restarts.
+  EXPECT_TRUE(registry.Crash(addresses[9001], "boom", Config(caps::RestartPolicy::kOnFailure)).restart);
+  EXPECT_EQ(registry.Find(addresses[9001])->state, Registry::State::kRestarting);
+  registry.Restarted(addresses[9001]);
+  EXPECT_EQ(registry.Find(addresses[9001])->state, Registry::State::kLive);
 }
 
 }  // namespace

@@ -92,18 +92,65 @@ constexpr char kHex[] = "0123456789abcdef";
 
 }  // namespace
 
-IdMinter::IdMinter() { RAND_bytes(secret_.data(), static_cast<int>(secret_.size())); }
+namespace {
+std::array<uint8_t, 16> SerialKey(const std::array<uint8_t, 16>& secret) {
+  // Its own key, so that the permutation and the MAC never share inputs under one key.
+  return SipHash128(secret, "mar: spawned actor serials");
+}
+}  // namespace
 
-void IdMinter::AppendName(std::string& out, std::string_view bundle, std::string_view cls, uint64_t nonce) const {
+IdMinter::IdMinter() {
+  RAND_bytes(secret_.data(), static_cast<int>(secret_.size()));
+  serial_key_ = SerialKey(secret_);
+}
+
+IdMinter::IdMinter(const std::array<uint8_t, 16>& secret) : secret_(secret), serial_key_(SerialKey(secret)) {}
+
+uint32_t IdMinter::Round(int round, uint32_t half) const {
+  const char message[4] = {static_cast<char>(round), static_cast<char>(half), static_cast<char>(half >> 8),
+                           static_cast<char>(half >> 16)};
+  auto digest = SipHash128(serial_key_, std::string_view(message, sizeof message));
+  return (uint32_t{digest[0]} | uint32_t{digest[1]} << 8 | uint32_t{digest[2]} << 16) & 0xffffff;
+}
+
+uint64_t IdMinter::NonceFor(uint64_t serial, uint16_t placement) const {
+  uint32_t left = static_cast<uint32_t>(serial >> 24) & 0xffffff, right = static_cast<uint32_t>(serial) & 0xffffff;
+  for (int round = 0; round < 4; ++round) {
+    uint32_t next = left ^ Round(round, right);
+    left = right;
+    right = next;
+  }
+  return uint64_t{placement} << kSerialBits | uint64_t{left} << 24 | right;
+}
+
+uint64_t IdMinter::SerialOf(uint64_t nonce) const {
+  uint32_t left = static_cast<uint32_t>(nonce >> 24) & 0xffffff, right = static_cast<uint32_t>(nonce) & 0xffffff;
+  for (int round = 3; round >= 0; --round) {
+    uint32_t previous = right ^ Round(round, left);
+    right = left;
+    left = previous;
+  }
+  return uint64_t{left} << 24 | right;
+}
+
+std::array<uint8_t, kMacBytes> IdMinter::MacOf(std::string_view bundle, std::string_view cls, uint64_t nonce) const {
+  return Mac(secret_, bundle, cls, nonce);
+}
+
+void IdMinter::AppendName(std::string& out, uint64_t nonce, const std::array<uint8_t, kMacBytes>& mac) {
   size_t at = out.size();
   out.resize(at + kNameLength);  // written in place: push_back per digit was a tenth of a spawn
   char* p = out.data() + at;
   *p++ = '~';
   for (int shift = 60; shift >= 0; shift -= 4) *p++ = kHex[(nonce >> shift) & 0xf];
-  for (uint8_t byte : Mac(secret_, bundle, cls, nonce)) {
+  for (uint8_t byte : mac) {
     *p++ = kHex[byte >> 4];
     *p++ = kHex[byte & 0xf];
   }
+}
+
+void IdMinter::AppendName(std::string& out, std::string_view bundle, std::string_view cls, uint64_t nonce) const {
+  AppendName(out, nonce, Mac(secret_, bundle, cls, nonce));
 }
 
 std::string IdMinter::Mint(std::string_view bundle, std::string_view cls, uint64_t nonce) const {

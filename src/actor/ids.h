@@ -25,17 +25,34 @@ class IdMinter {
 
   // A fresh random secret: ids are valid for the lifetime of this node.
   IdMinter();
-  explicit IdMinter(const std::array<uint8_t, 16>& secret) : secret_(secret) {}
+  explicit IdMinter(const std::array<uint8_t, 16>& secret);
+
+  // A spawned actor's nonce: the top 16 bits place it (the resolver reads them; see
+  // LocalResolver::Placement), the other 48 are its serial (the registry's count of spawns before
+  // it) under a keyed permutation, a 4-round Feistel network with SipHash as its round function.
+  // So the registry can index its table by serial while a name says nothing about how many actors
+  // came before it, and, serials never being reused, no two spawns share a nonce.
+  static constexpr int kSerialBits = 48;
+  static constexpr uint64_t kSerialLimit = uint64_t{1} << kSerialBits;
+  uint64_t NonceFor(uint64_t serial, uint16_t placement) const;
+  uint64_t SerialOf(uint64_t nonce) const;
+  static uint16_t PlacementOf(uint64_t nonce) { return static_cast<uint16_t>(nonce >> kSerialBits); }
 
   std::string Mint(std::string_view bundle, std::string_view cls, uint64_t nonce) const;
   // Mint's name appended to `out`, so a whole address takes one allocation.
   void AppendName(std::string& out, std::string_view bundle, std::string_view cls, uint64_t nonce) const;
+  // The MAC part of a name, and a name from its parts.
+  std::array<uint8_t, 12> MacOf(std::string_view bundle, std::string_view cls, uint64_t nonce) const;
+  static void AppendName(std::string& out, uint64_t nonce, const std::array<uint8_t, 12>& mac);
   bool Verify(std::string_view bundle, std::string_view cls, std::string_view name) const;
   // The nonce of a well-formed spawned name ("~" + 16 hex digits + 24 hex digits).
   static std::optional<uint64_t> NonceOf(std::string_view name);
 
  private:
+  uint32_t Round(int round, uint32_t half) const;
+
   std::array<uint8_t, 16> secret_;
+  std::array<uint8_t, 16> serial_key_;  // the permutation's, derived from secret_
 };
 
 }  // namespace mar::actor

@@ -26,13 +26,16 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
                                                     std::shared_ptr<const NarrowedCapabilities> capabilities,
                                                     bool explicit_spawn) {
   auto [found, inserted] = Insert(address);  // one lookup for the common, new case
+  if (!found) {
+    return Refusal{"not_found", "no actor " + address + " (a spawned actor exists from spawn() until it stops)"};
+  }
   Entry& entry = *found;
   if (!inserted) {
     if (entry.state == State::kLive || entry.state == State::kRestarting) {
       if (explicit_spawn) return Refusal{"invalid_argument", "actor " + address + " already exists"};
       return std::nullopt;  // already there: nothing to do
     }
-    if (Clock::now() < entry.failed_until) {
+    if (entry.failures && Clock::now() < entry.failures->failed_until) {
       return Refusal{"crashed", "actor " + address +
                                     " crashed and its restart policy gave up; it can be activated again once its "
                                     "class's restartWindowMs has passed"};
@@ -46,6 +49,36 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
   metrics_.spawned.fetch_add(1, std::memory_order_relaxed);
   Notify(ActorEventKind::kSpawned, address, cls);
   return std::nullopt;
+}
+
+Registry::Spawned Registry::Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
+                                  std::shared_ptr<const NarrowedCapabilities> capabilities) {
+  // 2^48 spawns on one shard (at a million a second, nine years) would be needed to run out.
+  uint64_t serial = next_serial_++ % IdMinter::kSerialLimit;
+  uint64_t nonce = minter_.NonceFor(serial, placement);
+  auto mac = minter_.MacOf(bundle, cls, nonce);
+  Spawned spawned;
+  spawned.serial = serial;
+  spawned.address.reserve(bundle.size() + cls.size() + 2 + IdMinter::kNameLength);
+  spawned.address.append(bundle).append("/").append(cls).append("/");
+  IdMinter::AppendName(spawned.address, nonce, mac);
+  SpawnedTable::Item& item = spawned_.Add(serial);
+  item.nonce = nonce;
+  item.mac = mac;
+  item.bundle = InternBundle(bundle);
+  item.entry.cls = Intern(cls);
+  item.entry.spawned = true;
+  item.entry.capabilities = std::move(capabilities);
+  metrics_.live.fetch_add(1, std::memory_order_relaxed);
+  metrics_.spawned.fetch_add(1, std::memory_order_relaxed);
+  Notify(ActorEventKind::kSpawned, spawned.address, cls);
+  return spawned;
+}
+
+int64_t Registry::SerialOf(std::string_view address) const {
+  auto key = ParseSpawned(address);
+  if (!key) return -1;
+  return static_cast<int64_t>(minter_.SerialOf(key->nonce));
 }
 
 void Registry::Remove(const std::string& address, std::string_view detail) {
@@ -66,8 +99,8 @@ RestartDecision Registry::Crash(const std::string& address, std::string_view det
     metrics_.crashed.fetch_add(1, std::memory_order_relaxed);
     Notify(ActorEventKind::kCrashed, address, detail);
   }
-  if (!entry.history) entry.history = std::make_unique<RestartHistory>();
-  RestartDecision decision = entry.history->Next(Clock::now(), config, crashed);
+  if (!entry.failures) entry.failures = std::make_unique<Failures>();
+  RestartDecision decision = entry.failures->history.Next(Clock::now(), config, crashed);
   if (decision.restart) {
     entry.state = State::kRestarting;
     return decision;
@@ -79,7 +112,7 @@ RestartDecision Registry::Crash(const std::string& address, std::string_view det
   // Not restarted: the address stays failed for a window, so a crash loop cannot go on through
   // activation on first use either.
   entry.state = State::kFailed;
-  entry.failed_until = Clock::now() + std::chrono::milliseconds(config.restart_window_ms);
+  entry.failures->failed_until = Clock::now() + std::chrono::milliseconds(config.restart_window_ms);
   metrics_.live.fetch_sub(1, std::memory_order_relaxed);
   Notify(ActorEventKind::kGaveUp, address,
          decision.gave_up ? "restart limit reached (classes." + std::string(entry.cls) + ".maxRestarts)"
@@ -102,16 +135,11 @@ std::vector<std::string> Registry::LiveAddresses() const {
   for (const auto& [address, entry] : named_) {
     if (entry.state == State::kLive) live.push_back(address);
   }
-  static constexpr char kHex[] = "0123456789abcdef";
   spawned_.ForEach([&](const SpawnedTable::Item& item) {
     if (item.entry.state != State::kLive) return;
     std::string& address = live.emplace_back();
-    address.append(item.key.bundle).append("/").append(item.key.cls).append("/~");
-    for (int shift = 60; shift >= 0; shift -= 4) address.push_back(kHex[(item.key.nonce >> shift) & 0xf]);
-    for (uint8_t byte : item.key.mac) {
-      address.push_back(kHex[byte >> 4]);
-      address.push_back(kHex[byte & 0xf]);
-    }
+    address.append(interned_[item.bundle]).append("/").append(item.entry.cls).append("/");
+    IdMinter::AppendName(address, item.nonce, item.mac);
   });
   return live;
 }
@@ -134,28 +162,27 @@ std::optional<Registry::SpawnedKey> Registry::ParseSpawned(std::string_view addr
 
 Registry::Entry* Registry::Lookup(const std::string& address) const {
   if (auto key = ParseSpawned(address)) {
-    SpawnedTable::Item* item = spawned_.Find(*key);
-    return item ? &item->entry : nullptr;
+    SpawnedTable::Item* item = spawned_.Find(minter_.SerialOf(key->nonce));
+    bool same = item && item->nonce == key->nonce && item->mac == key->mac && item->entry.cls == key->cls &&
+                interned_[item->bundle] == key->bundle;
+    return same ? &item->entry : nullptr;
   }
   auto it = named_.find(address);
   return it == named_.end() ? nullptr : const_cast<Entry*>(&it->second);
 }
 
 std::pair<Registry::Entry*, bool> Registry::Insert(const std::string& address) {
-  if (auto key = ParseSpawned(address)) {
-    auto [item, inserted] = spawned_.Insert(*key);
-    if (inserted) {  // the item's views must outlive the caller's string
-      item->key.bundle = Intern(key->bundle);
-      item->key.cls = Intern(key->cls);
-    }
-    return {&item->entry, inserted};
-  }
+  // Spawned names are registered by Spawn only: anything else with one finds its entry or nothing.
+  if (ParseSpawned(address)) return {Lookup(address), false};
   auto [it, inserted] = named_.try_emplace(address);
   return {&it->second, inserted};
 }
 
 void Registry::Erase(const std::string& address) {
-  if (auto key = ParseSpawned(address)) return spawned_.Erase(*key);
+  if (auto key = ParseSpawned(address)) {
+    if (Lookup(address)) spawned_.Erase(minter_.SerialOf(key->nonce));
+    return;
+  }
   named_.erase(address);
 }
 
@@ -166,94 +193,61 @@ std::string_view Registry::Intern(std::string_view text) {
   return interned_.emplace_back(text);
 }
 
-// ---- the flat table of spawned actors --------------------------------------------------------
-
-size_t Registry::SpawnedTable::Home(uint64_t nonce) const {
-  // Nonces are random, but the resolver chose their low bits for placement: mix before masking.
-  nonce ^= nonce >> 33;
-  nonce *= 0xff51afd7ed558ccdull;
-  nonce ^= nonce >> 33;
-  return nonce & (slots_.size() - 1);
+uint16_t Registry::InternBundle(std::string_view bundle) {
+  std::string_view interned = Intern(bundle);
+  for (size_t i = 0; i < interned_.size(); ++i) {
+    if (interned_[i].data() == interned.data()) return static_cast<uint16_t>(i);
+  }
+  return 0;  // not reached: Intern has just put it there
 }
 
-bool Registry::SpawnedTable::Matches(const Slot& slot, const SpawnedKey& key) const {
-  if (slot.nonce != key.nonce) return false;
-  const Item& item = At(slot.item - 1);
-  return item.key.mac == key.mac && item.key.cls == key.cls && item.key.bundle == key.bundle;
+// ---- the table of spawned actors -------------------------------------------------------------
+
+Registry::SpawnedTable::Chunk* Registry::SpawnedTable::ChunkOf(uint64_t serial) const {
+  uint64_t index = serial / kChunk;
+  if (index == last_index_) return last_chunk_;
+  auto it = chunks_.find(index);
+  if (it == chunks_.end()) return nullptr;
+  last_index_ = index;
+  last_chunk_ = it->second.get();
+  return last_chunk_;
 }
 
-Registry::SpawnedTable::Item* Registry::SpawnedTable::Find(const SpawnedKey& key) const {
-  if (slots_.empty()) return nullptr;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Home(key.nonce);; i = (i + 1) & mask) {
-    const Slot& slot = slots_[i];
-    if (slot.item == 0) return nullptr;
-    if (Matches(slot, key)) return &At(slot.item - 1);
-  }
+Registry::SpawnedTable::Item* Registry::SpawnedTable::Find(uint64_t serial) const {
+  Chunk* chunk = ChunkOf(serial);
+  if (!chunk) return nullptr;
+  Item& item = chunk->items[serial % kChunk];
+  return item.used ? &item : nullptr;
 }
 
-std::pair<Registry::SpawnedTable::Item*, bool> Registry::SpawnedTable::Insert(const SpawnedKey& key) {
-  if ((count_ + 1) * 2 > slots_.size()) Grow();
-  // One probe: without tombstones (deletion shifts back), the key is absent once an empty slot
-  // comes up, and that slot is where it goes.
-  const size_t mask = slots_.size() - 1;
-  size_t i = Home(key.nonce);
-  for (; slots_[i].item != 0; i = (i + 1) & mask) {
-    if (Matches(slots_[i], key)) return {&At(slots_[i].item - 1), false};
+Registry::SpawnedTable::Item& Registry::SpawnedTable::Add(uint64_t serial) {
+  Chunk* chunk = ChunkOf(serial);
+  if (!chunk) {
+    auto& slot = chunks_[serial / kChunk];
+    slot = std::make_unique<Chunk>();
+    chunk = slot.get();
+    last_index_ = serial / kChunk;
+    last_chunk_ = chunk;
   }
-  uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-  } else {
-    index = next_++;
-    if (index / kChunk == chunks_.size()) chunks_.push_back(std::make_unique<Item[]>(kChunk));
-  }
-  Item& item = At(index);
-  item.key = key;
-  item.entry = Entry{};
+  Item& item = chunk->items[serial % kChunk];
   item.used = true;
-  slots_[i] = Slot{key.nonce, index + 1};
+  ++chunk->used;
   ++count_;
-  return {&item, true};
+  return item;
 }
 
-void Registry::SpawnedTable::Erase(const SpawnedKey& key) {
-  if (slots_.empty()) return;
-  const size_t mask = slots_.size() - 1;
-  size_t hole = Home(key.nonce);
-  while (true) {
-    if (slots_[hole].item == 0) return;
-    if (Matches(slots_[hole], key)) break;
-    hole = (hole + 1) & mask;
-  }
-  uint32_t index = slots_[hole].item - 1;
-  Item& item = At(index);
-  item.entry = Entry{};  // releases its capabilities and history now
-  item.used = false;
-  free_.push_back(index);
+void Registry::SpawnedTable::Erase(uint64_t serial) {
+  Chunk* chunk = ChunkOf(serial);
+  if (!chunk) return;
+  Item& item = chunk->items[serial % kChunk];
+  if (!item.used) return;
+  item = Item{};  // releases its capabilities and failures now
   --count_;
-  // Backward shift: pull later members of the probe run into the hole, so no tombstones pile up.
-  for (size_t next = (hole + 1) & mask; slots_[next].item != 0; next = (next + 1) & mask) {
-    size_t home = Home(slots_[next].nonce);
-    // `next` may move to `hole` when its home is not in the cyclic range (hole, next].
-    bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-    if (stays) continue;
-    slots_[hole] = slots_[next];
-    hole = next;
-  }
-  slots_[hole] = Slot{0, 0};
-}
-
-void Registry::SpawnedTable::Grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{0, 0});
-  const size_t mask = slots_.size() - 1;
-  for (const Slot& slot : old) {
-    if (slot.item == 0) continue;
-    size_t i = Home(slot.nonce);
-    while (slots_[i].item != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
+  if (--chunk->used == 0) {
+    // Its serials may not all be handed out yet; Add makes a fresh chunk if one comes.
+    chunks_.erase(serial / kChunk);
+    last_index_ = UINT64_MAX;
+    last_chunk_ = nullptr;
   }
 }
 

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actor/ids.h"
 #include "actor/supervision.h"
 #include "caps/capabilities.h"
 
@@ -47,16 +48,21 @@ struct NarrowedCapabilities {
 
 class Registry {
  public:
-  Registry(int shard, ActorObserver* observer) : shard_(shard), observer_(observer) {}
+  // The minter makes and reads the names of spawned actors; it must outlive the registry.
+  Registry(int shard, ActorObserver* observer, const IdMinter& minter)
+      : shard_(shard), observer_(observer), minter_(minter) {}
 
   enum class State : uint8_t { kLive, kRestarting, kFailed };
+  struct Failures {
+    RestartHistory history;
+    Clock::time_point failed_until{};  // while kFailed: until then it cannot be activated
+  };
   struct Entry {
     std::string_view cls;  // interned: valid as long as the registry
     bool spawned = false;
     State state = State::kLive;
     std::shared_ptr<const NarrowedCapabilities> capabilities;  // null: the bundle's own
-    std::unique_ptr<RestartHistory> history;  // created on the first crash
-    Clock::time_point failed_until{};
+    std::unique_ptr<Failures> failures;  // created on the first crash
   };
 
   // An actor is being activated (first use, spawn, or a restart). Fails with an ActorError code
@@ -68,6 +74,17 @@ class Registry {
   };
   std::optional<Refusal> Activate(const std::string& address, std::string_view cls, bool spawned,
                                   std::shared_ptr<const NarrowedCapabilities> capabilities, bool explicit_spawn);
+  // Registers a new spawned actor of `bundle`/`cls` and mints its name (with `placement`, see
+  // LocalResolver::Placement); returns its address and its serial.
+  struct Spawned {
+    std::string address;
+    uint64_t serial = 0;
+  };
+  Spawned Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
+                std::shared_ptr<const NarrowedCapabilities> capabilities);
+  // The serial of a spawned name minted by this node's minter, whether or not the actor lives; -1
+  // for any other name.
+  int64_t SerialOf(std::string_view address) const;
   // The actor stopped for good (its own stop(), node shutdown, or a policy that does not restart).
   void Remove(const std::string& address, std::string_view detail);
   // The actor failed; returns what supervision decided. The entry stays (restarting or failed).
@@ -91,60 +108,65 @@ class Registry {
   void Erase(const std::string& address);
   std::string_view Intern(std::string_view text);
 
-  // A spawned name ("bundle/Class/~" + nonce + MAC) as the flat table keys it.
+  // A spawned name ("bundle/Class/~" + nonce + MAC), taken apart.
   struct SpawnedKey {
     std::string_view bundle, cls;
     uint64_t nonce = 0;
-    std::array<uint8_t, 12> mac{};
+    std::array<uint8_t, IdMinter::kMacBytes> mac{};
   };
   static std::optional<SpawnedKey> ParseSpawned(std::string_view address);
+  uint16_t InternBundle(std::string_view bundle);
 
-  // Spawned actors are nearly all of a node's actors (a benchmark spawns a million), so they live
-  // in an open-addressing table keyed by their random nonce — 12-byte slots, linear probing,
-  // backward-shift deletion — over entries kept in fixed-size chunks (stable addresses, reused
-  // through a free list): no node, key string or bucket per actor, one probe and one entry per
-  // lookup. Named actors keep a map keyed by address.
+  // Spawned actors are nearly all of a node's actors (a benchmark spawns a million), so they are
+  // found by their serial, which their name carries enciphered (IdMinter::NonceFor): chunks of
+  // 4,096 items in spawn order, reached through a small map of the chunks that still hold an
+  // actor. Spawning appends; a lookup deciphers the nonce and loads one item; nothing hashes a
+  // name or probes a table (that probe, a cache miss at a million actors, and the JS side's
+  // equivalent were a quarter of a spawn). Serials are never reused, so an old name finds nothing
+  // once its actor is gone, and a chunk is freed with its last actor.
   class SpawnedTable {
    public:
     struct Item {
-      SpawnedKey key;
-      Entry entry;
+      uint64_t nonce = 0;
+      std::array<uint8_t, IdMinter::kMacBytes> mac{};
+      uint16_t bundle = 0;  // index into the registry's interned names
       bool used = false;
+      Entry entry;
     };
-    Item* Find(const SpawnedKey& key) const;
-    std::pair<Item*, bool> Insert(const SpawnedKey& key);
-    void Erase(const SpawnedKey& key);
+    Item* Find(uint64_t serial) const;
+    // `serial` must be new: the registry hands them out in order.
+    Item& Add(uint64_t serial);
+    void Erase(uint64_t serial);
     size_t size() const { return count_; }
     template <typename F>
     void ForEach(F&& f) const {
-      for (uint32_t i = 0; i < next_; ++i) {
-        const Item& item = At(i);
-        if (item.used) f(item);
+      for (const auto& [index, chunk] : chunks_) {
+        for (const Item& item : chunk->items) {
+          if (item.used) f(item);
+        }
       }
     }
 
    private:
-    static constexpr uint32_t kChunk = 4096;
-    struct Slot {
-      uint64_t nonce;
-      uint32_t item;  // index + 1; 0 = empty
-    } __attribute__((packed));
-    Item& At(uint32_t i) const { return chunks_[i / kChunk][i % kChunk]; }
-    size_t Home(uint64_t nonce) const;
-    bool Matches(const Slot& slot, const SpawnedKey& key) const;
-    void Grow();
+    static constexpr uint64_t kChunk = 4096;
+    struct Chunk {
+      std::array<Item, kChunk> items;
+      uint32_t used = 0;
+    };
+    Chunk* ChunkOf(uint64_t serial) const;
 
-    std::vector<Slot> slots_;  // a power of two, at most half full
-    std::vector<std::unique_ptr<Item[]>> chunks_;
-    std::vector<uint32_t> free_;
-    uint32_t next_ = 0;  // items ever handed out (free_ holds the returned ones)
+    std::unordered_map<uint64_t, std::unique_ptr<Chunk>> chunks_;  // by serial / kChunk
+    mutable uint64_t last_index_ = UINT64_MAX;  // the chunk found last: spawns and lookups cluster
+    mutable Chunk* last_chunk_ = nullptr;
     size_t count_ = 0;
   };
 
   int shard_;
   ActorObserver* observer_;
+  const IdMinter& minter_;
   std::unordered_map<std::string, Entry> named_;
   SpawnedTable spawned_;
+  uint64_t next_serial_ = 0;
   std::deque<std::string> interned_;  // class and bundle names, for the entries' views
   ActorMetrics metrics_;
 };

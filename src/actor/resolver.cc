@@ -14,7 +14,7 @@ uint64_t Fnv1a(uint64_t hash, std::string_view text) {
 Location LocalResolver::Locate(const Address& address) const {
   if (shards_ == 1) return {0};
   if (IsSpawnedName(address.name)) {
-    if (auto nonce = IdMinter::NonceOf(address.name)) return {static_cast<int>(*nonce % shards_)};
+    if (auto nonce = IdMinter::NonceOf(address.name)) return {IdMinter::PlacementOf(*nonce) % shards_};
   }
   uint64_t hash = 0xcbf29ce484222325ull;
   hash = Fnv1a(hash, address.bundle);
@@ -26,10 +26,10 @@ Location LocalResolver::Locate(const Address& address) const {
   return {static_cast<int>(hash % static_cast<uint64_t>(shards_))};
 }
 
-uint64_t LocalResolver::PlaceNonce(uint64_t random, int shard) const {
-  uint64_t base = random - random % static_cast<uint64_t>(shards_);
-  if (base > UINT64_MAX - static_cast<uint64_t>(shards_)) base -= static_cast<uint64_t>(shards_);
-  return base + static_cast<uint64_t>(shard);
+uint16_t LocalResolver::Placement(uint16_t random, int shard) const {
+  int base = random - random % shards_;
+  if (base + shard > 0xffff) base -= shards_;
+  return static_cast<uint16_t>(base + shard);
 }
 
 }  // namespace mar::actor

@@ -3,6 +3,7 @@
 // resolver that also answers "on node X" behind the same interface.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "actor/address.h"
@@ -21,14 +22,15 @@ class Resolver {
 };
 
 // Placement by hash: every shard computes the same owner for an address without asking anyone,
-// so there is no shared table and no lock. A spawned actor's nonce is chosen so that it lands on
-// the spawner's shard (PlaceNonce), which keeps an actor and the actors it spawns together.
+// so there is no shared table and no lock. A spawned actor's nonce carries 16 placement bits
+// chosen so that it lands on the spawner's shard (Placement), which keeps an actor and the actors
+// it spawns together.
 class LocalResolver final : public Resolver {
  public:
-  explicit LocalResolver(int shards) : shards_(shards > 0 ? shards : 1) {}
+  explicit LocalResolver(int shards) : shards_(std::clamp(shards, 1, 65536)) {}
   Location Locate(const Address& address) const override;
-  // `random` adjusted so that a spawned name with this nonce is located on `shard`.
-  uint64_t PlaceNonce(uint64_t random, int shard) const;
+  // `random` adjusted so that a spawned name with these placement bits is located on `shard`.
+  uint16_t Placement(uint16_t random, int shard) const;
   int shards() const { return shards_; }
 
  private:

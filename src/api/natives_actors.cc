@@ -60,12 +60,18 @@ void ActorLocate(Args& args) {
   args.Return(Located(args, *located));
 }
 
-// actorSpawnHere(class, capsJson) -> the address of a new actor on this shard | "!code:message"
+// actorSpawnHere(class, capsJson) -> the address of a new actor on this shard | "!code:message";
+// its serial goes to the spawnedSerial cell
 void ActorSpawnHere(Args& args) {
-  auto spawned = RealmOf(args).host().SpawnHere(args.Utf8(0), args.Utf8(1));
+  Realm& realm = RealmOf(args);
+  auto spawned = realm.host().SpawnHere(args.Utf8(0), args.Utf8(1));
   if (!spawned) return args.Return("!" + spawned.error().message);
-  args.Return(*spawned);
+  realm.SetSpawnedSerial(spawned->serial);
+  args.Return(spawned->address);
 }
+
+// actorSerial(address) -> the serial of a name spawned on this node, or -1
+void ActorSerial(Args& args) { args.Return(static_cast<double>(RealmOf(args).host().SpawnedSerial(args.Utf8(0)))); }
 
 // actorActivate(address, class, spawned, capsJson, explicit) -> "" | "code:message"
 void ActorActivate(Args& args) {
@@ -174,6 +180,7 @@ void WasmMemoryRelease(Args& args) { RealmOf(args).host().ReleaseGrowableWasmMem
 void AddActorNatives(engine::NativeObject& natives) {
   natives.Function<ActorLocate>("actorLocate")
       .Function<ActorSpawnHere>("actorSpawnHere")
+      .Function<ActorSerial>("actorSerial")
       .Function<ActorActivate>("actorActivate")
       .Function<ActorNarrow>("actorNarrow")
       .Function<ActorCrashed>("actorCrashed")

@@ -408,6 +408,9 @@ Result<void> Realm::Attach(v8::Local<v8::Object> native, const RealmConfig& conf
   set("shardIndex", v8::Integer::New(isolate_, host_.ShardIndex()));
   auto pump_store = v8::ArrayBuffer::NewBackingStore(pump_cells_, sizeof pump_cells_, v8::BackingStore::EmptyDeleter, nullptr);
   set("pumpCells", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(pump_store)), 0, 2));
+  auto serial_store = v8::ArrayBuffer::NewBackingStore(&spawned_serial_, sizeof spawned_serial_,
+                                                        v8::BackingStore::EmptyDeleter, nullptr);
+  set("spawnedSerial", v8::Float64Array::New(v8::ArrayBuffer::New(isolate_, std::move(serial_store)), 0, 1));
   set("wasiTable", NewWasiTable(context));
 
   v8::TryCatch try_catch(isolate_);

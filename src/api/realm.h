@@ -41,6 +41,12 @@ struct OutboundRequest {
   std::string capabilities_json;  // the calling actor's narrowed capabilities ("" = the bundle's)
 };
 
+// A spawned actor: its minted address, and its serial (how the isolate's actor table finds it).
+struct SpawnedActor {
+  std::string address;
+  uint64_t serial = 0;
+};
+
 // An actor address as the node resolved it.
 struct LocatedActor {
   std::string address;  // canonical "bundle/Class/name"
@@ -108,11 +114,13 @@ class RealmHost {
   virtual Result<LocatedActor> LocateActor(std::string_view text, std::string_view capabilities_json) {
     return Fail("unavailable:actors are not available in this context");
   }
-  // Mints a name for a new actor of `cls` on this shard and registers it: its address, or a
-  // "code:message" refusal.
-  virtual Result<std::string> SpawnHere(std::string_view cls, std::string_view capabilities_json) {
+  // Mints a name for a new actor of `cls` on this shard and registers it, or a "code:message"
+  // refusal.
+  virtual Result<SpawnedActor> SpawnHere(std::string_view cls, std::string_view capabilities_json) {
     return Fail("unavailable:actors are not available in this context");
   }
+  // The serial of a name spawned on this node (whether or not the actor lives), else -1.
+  virtual int64_t SpawnedSerial(std::string_view address) { return -1; }
   virtual std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
                                     std::string_view capabilities_json, bool explicit_spawn) {
     return "unavailable:actors are not available in this context";
@@ -200,6 +208,8 @@ class Realm {
   // deliveries are runnable (cells shared with 42_actors.js).
   void SetInPump(bool in_pump) { pump_cells_[0] = in_pump ? 1 : 0; }
   bool ActorWorkPending() const { return pump_cells_[1] > 0; }
+  // Where actorSpawnHere leaves the new actor's serial for JS (a cell, not a second return value).
+  void SetSpawnedSerial(uint64_t serial) { spawned_serial_ = static_cast<double>(serial); }
   void DeliverActorEnvelope(const ActorEnvelope& envelope);
   // Brings an actor (back) to life after a crash or a discarded isolate; false if it failed.
   bool ActorRestart(const std::string& address, std::string_view cls, bool spawned, std::string_view capabilities_json);
@@ -259,6 +269,7 @@ class Realm {
   v8::Global<v8::Function> actor_pump_;
   double private_stats_[2] = {0, 0};
   alignas(8) double pump_cells_[2] = {0, 0};  // [node pump loop running, runnable deliveries]
+  alignas(8) double spawned_serial_ = 0;
   struct UnhandledRejection {
     v8::Global<v8::Promise> promise;
     v8::Global<v8::Value> value;

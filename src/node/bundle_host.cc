@@ -398,23 +398,33 @@ Result<api::LocatedActor> BundleHost::LocateActor(std::string_view text, std::st
                            actors_.resolver->Locate(*address).shard};
 }
 
-Result<std::string> BundleHost::SpawnHere(std::string_view cls, std::string_view capabilities_json) {
-  if (!actors_.minter) return Fail("unavailable:actors are not available in this context");
+Result<api::SpawnedActor> BundleHost::SpawnHere(std::string_view cls, std::string_view capabilities_json) {
+  if (!actors_.registry) return Fail("unavailable:actors are not available in this context");
+  if (std::ranges::find(module_info_.classes, cls) == module_info_.classes.end()) {
+    return Fail("not_found:bundle " + bundle_.manifest.name + " exports no actor class " + std::string(cls));
+  }
+  auto narrowed = Narrowed(capabilities_json);
+  if (!narrowed) return std::unexpected(narrowed.error());
   static thread_local std::mt19937_64 random{[] {
     uint64_t seed = 0;
     RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
     return seed;
   }()};
-  // A nonce that places the name on this shard; the MAC makes it unguessable.
-  uint64_t nonce = actors_.resolver->PlaceNonce(random(), shard_.index());
-  const std::string& bundle = bundle_.manifest.name;
-  std::string address;
-  address.reserve(bundle.size() + cls.size() + 2 + actor::IdMinter::kNameLength);
-  address.append(bundle).append("/").append(cls).append("/");
-  actors_.minter->AppendName(address, bundle, cls, nonce);
-  std::string refusal = ActivateActor(address, cls, true, capabilities_json, true);
-  if (!refusal.empty()) return Fail(std::move(refusal));
-  return address;
+  // Placement bits that put the name on this shard; the MAC makes it unguessable.
+  uint16_t placement = actors_.resolver->Placement(static_cast<uint16_t>(random()), shard_.index());
+  auto spawned = actors_.registry->Spawn(bundle_.manifest.name, cls, placement, std::move(*narrowed));
+  return api::SpawnedActor{std::move(spawned.address), spawned.serial};
+}
+
+int64_t BundleHost::SpawnedSerial(std::string_view address) {
+  return actors_.registry ? actors_.registry->SerialOf(address) : -1;
+}
+
+Result<std::shared_ptr<const actor::NarrowedCapabilities>> BundleHost::Narrowed(std::string_view capabilities_json) {
+  if (capabilities_json.empty()) return nullptr;
+  const caps::CapabilitySet* set = NarrowedSet(capabilities_json);
+  if (!set) return Fail("invalid_argument:the capabilities of the spawn are not valid");
+  return std::make_shared<actor::NarrowedCapabilities>(actor::NarrowedCapabilities{*set, std::string(capabilities_json)});
 }
 
 std::string BundleHost::ActivateActor(const std::string& address, std::string_view cls, bool spawned,
@@ -423,7 +433,7 @@ std::string BundleHost::ActivateActor(const std::string& address, std::string_vi
   if (std::ranges::find(module_info_.classes, cls) == module_info_.classes.end()) {
     return "not_found:bundle " + bundle_.manifest.name + " exports no actor class " + std::string(cls);
   }
-  // A spawn registers a fresh name: no lookup needed before Activate's own.
+  // An explicit spawn of a name: Activate refuses one that is live.
   const actor::Registry::Entry* entry = explicit_spawn ? nullptr : actors_.registry->Find(address);
   if (spawned && !explicit_spawn) {
     if (!entry) return "not_found:no actor " + address + " (a spawned actor exists from spawn() until it stops)";
@@ -436,13 +446,9 @@ std::string BundleHost::ActivateActor(const std::string& address, std::string_vi
     actors_.registry->Restarted(address);
     return "";
   }
-  std::shared_ptr<const actor::NarrowedCapabilities> narrowed;
-  if (!capabilities_json.empty()) {
-    const caps::CapabilitySet* set = NarrowedSet(capabilities_json);
-    if (!set) return "invalid_argument:the capabilities of the spawn are not valid";
-    narrowed = std::make_shared<actor::NarrowedCapabilities>(actor::NarrowedCapabilities{*set, std::string(capabilities_json)});
-  }
-  auto refusal = actors_.registry->Activate(address, cls, spawned, std::move(narrowed), explicit_spawn);
+  auto narrowed = Narrowed(capabilities_json);
+  if (!narrowed) return narrowed.error().message;
+  auto refusal = actors_.registry->Activate(address, cls, spawned, std::move(*narrowed), explicit_spawn);
   if (refusal) return refusal->code + ":" + refusal->message;
   return "";
 }

@@ -85,7 +85,8 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   void BackgroundWork(int delta) override { background_work_ += delta; }
   int ShardIndex() const override;
   Result<api::LocatedActor> LocateActor(std::string_view text, std::string_view capabilities_json) override;
-  Result<std::string> SpawnHere(std::string_view cls, std::string_view capabilities_json) override;
+  Result<api::SpawnedActor> SpawnHere(std::string_view cls, std::string_view capabilities_json) override;
+  int64_t SpawnedSerial(std::string_view address) override;
   std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
                             std::string_view capabilities_json, bool explicit_spawn) override;
   Result<std::string> NarrowCapabilities(std::string_view requested_json) override;
@@ -117,6 +118,8 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   void ReplyUnavailable(int origin, uint64_t call_id, std::string_view code, std::string_view message);
   // A narrowed set as NarrowCapabilities wrote it, parsed once and kept.
   const caps::CapabilitySet* NarrowedSet(std::string_view json);
+  // The narrowed set a spawn asked for as JSON (null for "": the bundle's own), or a refusal.
+  Result<std::shared_ptr<const actor::NarrowedCapabilities>> Narrowed(std::string_view capabilities_json);
   static Result<std::unique_ptr<caps::CapabilitySet>> ParseCapabilities(std::string_view json, std::string_view what);
   void PumpPlatform();
   // Runs `body` as an event if this host is still alive when the callback comes (for callbacks

@@ -16,7 +16,8 @@ namespace mar::node {
 
 // Everything that belongs to one shard; touched only on that shard's thread once started.
 struct Node::ShardState {
-  ShardState(int index, actor::ActorObserver* observer) : shard(index), registry(index, observer) {}
+  ShardState(int index, actor::ActorObserver* observer, const actor::IdMinter& minter)
+      : shard(index), registry(index, observer, minter) {}
   Shard shard;
   actor::Registry registry;   // the actors this shard owns; outlives its hosts
   alignas(8) double actor_stats[2] = {0, 0};
@@ -66,7 +67,7 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
   // The GPU opens in the background (tens of ms on a CPU driver): the node does not wait for it.
   if (node->bundle_.capabilities.gpu) node->gpu_ = gpu::Service::Start(options.gpu, node->logger_);
   for (int i = 0; i < shard_count; ++i) {
-    node->shards_.push_back(std::make_unique<ShardState>(i, static_cast<actor::ActorObserver*>(node.get())));
+    node->shards_.push_back(std::make_unique<ShardState>(i, static_cast<actor::ActorObserver*>(node.get()), node->minter_));
     node->shards_.back()->shard.Start();
     node->watchdog_->Add(&node->shards_.back()->shard.cpu_monitor());
   }

@@ -81,12 +81,12 @@ class Node final : private actor::ActorObserver {
   NodeOptions options_;
   std::shared_ptr<obs::Logger> logger_;
   std::unique_ptr<engine::Watchdog> watchdog_;
+  actor::IdMinter minter_;  // before the shards: their registries use it
   std::vector<std::unique_ptr<ShardState>> shards_;
   std::unique_ptr<gpu::Service> gpu_;  // when the bundle is granted the GPU; goes before the shards
   uint16_t port_ = 0;
   bool stopped_ = false;
   std::atomic<bool> tearing_down_{false};  // no more actor deliveries or restarts
-  actor::IdMinter minter_;
   std::unique_ptr<actor::LocalResolver> resolver_;
 };
 

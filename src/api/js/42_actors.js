@@ -28,7 +28,9 @@ let epoch;      // native.eventEpoch
 let stats;      // Float64Array: [messages delivered, messages queued]
 let thisShard;
 let pumpCells;  // [the node's pump loop is running, runnable deliveries]
+let spawnedSerial;  // [the serial of the actor actorSpawnHere registered last]
 internal.onInstance(() => {
+  spawnedSerial = native.spawnedSerial;
   epoch = native.eventEpoch;
   stats = native.actorStats;
   thisShard = native.shardIndex;
@@ -183,77 +185,101 @@ function cloneMessage(value) {
 // ---- stubs ----------------------------------------------------------------------------------
 
 // address -> Actor, for the actors this isolate runs. A minted address ("bundle/Class/~" + 16 hex
-// digits of random nonce + 24 of MAC) is keyed by the nonce's top 28 bits, a small integer: V8's
-// Map hashes and compares those inside its table, where a 60-character key means a visit to the
-// string on each probe (Map.set on addresses was 18 % of spawning 1M actors, measured). Actors
-// whose keys collide (about one pair in a thousand at 1M) chain through `sameKey`. Other
+// digits of nonce + 24 of MAC) carries its actor's serial, the count of spawns on this shard
+// before it, enciphered (actor::IdMinter::NonceFor; native.actorSerial deciphers it): those
+// actors sit in chunks of 4,096 slots in spawn order, so a spawn fills the next slot and a lookup
+// is one native call and two indexed loads. V8's Map over addresses (or over bits of their
+// nonces) probed a table that, at a million actors, missed the cache on every spawn. Other
 // addresses (named actors) are keyed as they are.
 const kMintedLength = 41;  // actor::IdMinter::kNameLength
-function mintedKey(address) {
+function isMinted(address) {
   const n = address.length;
-  if (n <= kMintedLength || address.charCodeAt(n - kMintedLength) !== 126 /* ~ */ ||
-      address.charCodeAt(n - kMintedLength - 1) !== 47 /* / */) {
-    return -1;
+  return n > kMintedLength && address.charCodeAt(n - kMintedLength) === 126 /* ~ */ &&
+    address.charCodeAt(n - kMintedLength - 1) === 47 /* / */;
+}
+function serialOf(address) {
+  return isMinted(address) ? native.actorSerial(address) : -1;
+}
+const kChunk = 4096;
+class ActorChunk {
+  constructor() {
+    this.slots = new Array(kChunk);
+    this.used = 0;
   }
-  let key = 0;
-  for (let i = n - kMintedLength + 1, end = i + 7; i < end; i++) {
-    const c = address.charCodeAt(i);
-    key = key * 16 + (c <= 57 ? c - 48 : c - 87);  // not hex: some other number, which finds nothing
-  }
-  return key;
 }
 class ActorTable {
   constructor() {
-    this.minted = new Map();  // key -> the first Actor with that key
+    this.chunks = new Map();  // serial / kChunk -> ActorChunk, while one of its actors lives
     this.named = new Map();   // address -> Actor
+    this.lastIndex = -1;      // the chunk found last: spawns and lookups cluster
+    this.lastChunk = undefined;
+  }
+  chunk(index) {
+    if (index === this.lastIndex) return this.lastChunk;
+    const chunk = this.chunks.get(index);
+    if (chunk !== undefined) {
+      this.lastIndex = index;
+      this.lastChunk = chunk;
+    }
+    return chunk;
   }
   get(address) {
-    const key = mintedKey(address);
-    if (key < 0) return this.named.get(address);
-    for (let actor = this.minted.get(key); actor !== undefined; actor = actor.sameKey) {
-      if (actor.address === address) return actor;
-    }
-    return undefined;
+    if (!isMinted(address)) return this.named.get(address);
+    const serial = native.actorSerial(address);
+    if (serial < 0) return undefined;
+    const chunk = this.chunk(Math.floor(serial / kChunk));
+    if (chunk === undefined) return undefined;
+    const actor = chunk.slots[serial % kChunk];
+    return actor !== undefined && actor.address === address ? actor : undefined;
   }
   has(address) { return this.get(address) !== undefined; }
   // `actor.address` must not be in the table yet.
   add(actor) {
-    const key = mintedKey(actor.address);
-    if (key < 0) {
+    const serial = actor.serial;
+    if (serial < 0) {
       this.named.set(actor.address, actor);
       return;
     }
-    actor.sameKey = this.minted.get(key);
-    this.minted.set(key, actor);
+    const index = Math.floor(serial / kChunk);
+    let chunk = this.chunk(index);
+    if (chunk === undefined) {
+      chunk = new ActorChunk();
+      this.chunks.set(index, chunk);
+      this.lastIndex = index;
+      this.lastChunk = chunk;
+    }
+    chunk.slots[serial % kChunk] = actor;
+    chunk.used++;
   }
-  delete(address) {
-    const key = mintedKey(address);
-    if (key < 0) {
-      this.named.delete(address);
+  delete(actor) {
+    const serial = actor.serial;
+    if (serial < 0) {
+      if (this.named.get(actor.address) === actor) this.named.delete(actor.address);
       return;
     }
-    let previous;
-    for (let actor = this.minted.get(key); actor !== undefined; previous = actor, actor = actor.sameKey) {
-      if (actor.address !== address) continue;
-      if (previous !== undefined) previous.sameKey = actor.sameKey;
-      else if (actor.sameKey !== undefined) this.minted.set(key, actor.sameKey);
-      else this.minted.delete(key);
-      actor.sameKey = undefined;
-      return;
+    const index = Math.floor(serial / kChunk);
+    const chunk = this.chunk(index);
+    if (chunk === undefined || chunk.slots[serial % kChunk] !== actor) return;
+    chunk.slots[serial % kChunk] = undefined;
+    if (--chunk.used === 0) {
+      this.chunks.delete(index);
+      this.lastIndex = -1;
+      this.lastChunk = undefined;
     }
   }
   *values() {
     yield* this.named.values();
-    for (let actor of this.minted.values()) {
-      for (; actor !== undefined; actor = actor.sameKey) yield actor;
+    for (const chunk of this.chunks.values()) {
+      for (const actor of chunk.slots) if (actor !== undefined) yield actor;
     }
   }
 }
 const actors = new ActorTable();
 
 class Actor {
-  constructor(address, className, capsJson) {
+  constructor(address, className, capsJson, serial) {
     this.address = address;
+    this.serial = serial;      // for a minted address (else -1): its place in `actors`
     this.className = className;
     this.capsJson = capsJson;  // "" for the bundle's capabilities, else the narrowed set as JSON
     this.caps = null;          // the narrowed set, parsed
@@ -268,7 +294,6 @@ class Actor {
     this.waiters = null;       // senders waiting for room in a full mailbox
     this.timers = null;        // ids of its timers, cleared when it stops
     this.pressured = false;
-    this.sameKey = undefined;  // the next actor with the same key in `actors`
   }
 }
 
@@ -436,7 +461,7 @@ class ActorsBinding {
           throw new ActorError(code, message);
         }
         const stub = new ActorStub(address, thisShard, owner);
-        const outcome = startActor(address, className, capsJson);
+        const outcome = startActor(address, className, capsJson, spawnedSerial[0]);
         return outcome === null ? NativePromise.resolve(stub) : then(settled(outcome), () => stub);
       }
       let located;
@@ -896,8 +921,8 @@ function settled(outcome) {
 
 // Creates the record and constructs the instance: null when it runs, a promise while its onStart
 // is pending, or the ActorError of a constructor/onStart that failed (reported to supervision).
-function startActor(address, className, capsJson) {
-  const actor = new Actor(address, className, capsJson);
+function startActor(address, className, capsJson, serial = serialOf(address)) {
+  const actor = new Actor(address, className, capsJson, serial);
   actors.add(actor);
   return construct(actor);
 }
@@ -1031,7 +1056,7 @@ function crash(actor, reason) {
   const delay = native.actorCrashed(actor.address, reason, true);
   if (delay < 0) {
     actor.gone = true;
-    actors.delete(actor.address);
+    actors.delete(actor);
     failWaiters(actor, "crashed", `actor ${actor.address} crashed and is not restarted`);
   }
   // Otherwise the node calls internal.actorRestart after the backoff; messages park until then.
@@ -1047,7 +1072,7 @@ function failWaiters(actor, code, message) {
 internal.actorRestart = (address, className, spawned, capsJson) => {
   let actor = actors.get(address);
   if (actor === undefined) {
-    actor = new Actor(address, className, capsJson);
+    actor = new Actor(address, className, capsJson, serialOf(address));
     actors.add(actor);
   } else if (actor.gone) {
     return false;
@@ -1066,7 +1091,7 @@ function stopActor(actor, self) {
     const delay = native.actorCrashed(actor.address, self ? "stopped itself" : "stopped", false);
     if (delay < 0) {
       actor.gone = true;
-      actors.delete(actor.address);
+      actors.delete(actor);
       failWaiters(actor, "unavailable", `actor ${actor.address} stopped`);
     }
   };
