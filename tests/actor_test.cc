@@ -56,6 +56,13 @@ TEST(SipHash, MatchesTheReferenceVectors) {
   EXPECT_TRUE(std::equal(longer.begin(), longer.end(), expected_fifteen));
 }
 
+TEST(SipHash, SixtyFourBitOutputMatchesTheReferenceVector) {
+  // The SipHash paper's vector for the 8-byte message 00..07 under the key 00..0f.
+  std::array<uint8_t, 16> key{};
+  for (int i = 0; i < 16; ++i) key[i] = static_cast<uint8_t>(i);
+  EXPECT_EQ(SipHash64(key, 0x0706050403020100ull), 0x93f5f5799a932462ull);
+}
+
 TEST(IdMinter, MintedNamesVerifyAndForgeriesDoNot) {
   IdMinter minter;
   std::string name = minter.Mint("shop", "Cart", 0x0123456789abcdefull);

@@ -106,11 +106,36 @@ IdMinter::IdMinter() {
 
 IdMinter::IdMinter(const std::array<uint8_t, 16>& secret) : secret_(secret), serial_key_(SerialKey(secret)) {}
 
+// SipHash-2-4 with 64-bit output over one 8-byte word (little-endian): one compression and the
+// finalization, without a buffer.
+uint64_t SipHash64(const std::array<uint8_t, 16>& key, uint64_t word) {
+  uint64_t k0 = Load64(key.data()), k1 = Load64(key.data() + 8);
+  uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;
+  uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
+  auto round = [&] {
+    v0 += v1; v1 = Rotl(v1, 13); v1 ^= v0; v0 = Rotl(v0, 32);
+    v2 += v3; v3 = Rotl(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = Rotl(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = Rotl(v1, 17); v1 ^= v2; v2 = Rotl(v2, 32);
+  };
+  v3 ^= word;
+  round();
+  round();
+  v0 ^= word;
+  const uint64_t last = uint64_t{8} << 56;  // the length byte of an 8-byte message
+  v3 ^= last;
+  round();
+  round();
+  v0 ^= last;
+  v2 ^= 0xff;
+  for (int i = 0; i < 4; ++i) round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
 uint32_t IdMinter::Round(int round, uint32_t half) const {
-  const char message[4] = {static_cast<char>(round), static_cast<char>(half), static_cast<char>(half >> 8),
-                           static_cast<char>(half >> 16)};
-  auto digest = SipHash128(serial_key_, std::string_view(message, sizeof message));
-  return (uint32_t{digest[0]} | uint32_t{digest[1]} << 8 | uint32_t{digest[2]} << 16) & 0xffffff;
+  // Every spawn takes four of these: SipHash128 over a buffer here was 6 % of spawning.
+  return static_cast<uint32_t>(SipHash64(serial_key_, uint64_t{static_cast<uint8_t>(round)} | uint64_t{half} << 8)) &
+         0xffffff;
 }
 
 uint64_t IdMinter::NonceFor(uint64_t serial, uint16_t placement) const {

@@ -15,8 +15,10 @@
 
 namespace mar::actor {
 
-// SipHash-2-4 with 128-bit output; exposed for its test vectors.
+// SipHash-2-4 with 128-bit output, and with 64-bit output over one 8-byte little-endian word;
+// exposed for their test vectors.
 std::array<uint8_t, 16> SipHash128(const std::array<uint8_t, 16>& key, std::string_view message);
+uint64_t SipHash64(const std::array<uint8_t, 16>& key, uint64_t word);
 
 class IdMinter {
  public:

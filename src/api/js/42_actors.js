@@ -288,13 +288,28 @@ class Actor {
     this.running = false;      // constructed and onStart settled
     this.stopping = false;
     this.gone = false;         // removed from `actors` (stopped or failed for good)
-    this.parked = null;        // deliveries that arrived before it was running
     this.pending = 0;          // accepted and not finished: its mailbox occupancy
     this.inflight = null;      // first of the deliveries started and not finished (they get `crashed` on a crash)
-    this.waiters = null;       // senders waiting for room in a full mailbox
-    this.timers = null;        // ids of its timers, cleared when it stops
-    this.pressured = false;
+    this.extra = null;         // an ActorExtra, once it needs one
   }
+}
+
+// What few actors ever need, kept apart so that a million idle ones stay small (each field of an
+// Actor is 8 bytes on every one of them).
+class ActorExtra {
+  constructor() {
+    this.parked = null;      // deliveries that arrived before it was running
+    this.waiters = null;     // senders waiting for room in a full mailbox
+    this.timers = null;      // ids of its timers, cleared when it stops
+    this.pressured = false;  // told of backpressure, until its mailbox is half empty again
+  }
+}
+function extraOf(actor) {
+  return actor.extra ??= new ActorExtra();
+}
+function hasWaiters(actor) {
+  const extra = actor.extra;
+  return extra !== null && extra.waiters !== null && extra.waiters.length > 0;
 }
 
 internal.currentActor = () => {
@@ -433,11 +448,24 @@ function locate(text, capsJson) {
   return located;
 }
 
+// What env.ACTORS.get(text) resolved, per text: the answer depends only on the text and the
+// capabilities (the node's secret, placement and the allowlists stay fixed while it runs), and a
+// handler that asks for the same actor on every request then skips the native call, its parsing
+// and its four new values. Refusals are not kept; the cache starts over once it holds 1,024.
+const kLocatedCacheSize = 1024;
+
 class ActorsBinding {
   #capsJson;  // "" for the bundle's capabilities, else the narrowed set the node checks against
+  #located = null;  // text -> [canonical address, owner shard, bundle, class], from the first get
   constructor(capsJson) { this.#capsJson = capsJson; }
   get(address) {
-    const located = locate(address, this.#capsJson);
+    const cache = this.#located ??= new Map();
+    let located = cache.get(address);
+    if (located === undefined) {
+      located = locate(address, this.#capsJson);
+      if (cache.size >= kLocatedCacheSize) cache.clear();
+      cache.set(address, located);
+    }
     return new ActorStub(located[0], located[1], internal.currentActor());
   }
   spawn(className, name = undefined, options = undefined) {
@@ -553,18 +581,21 @@ function finished(delivery) {
     }
     actor.pending--;
     stats[1]--;
-    if (actor.waiters !== null && actor.waiters.length > 0) admitWaiters(actor);
-    if (actor.pressured && actor.pending * 2 <= limits.mailbox) actor.pressured = false;
+    const extra = actor.extra;
+    if (extra !== null) {
+      if (extra.waiters !== null && extra.waiters.length > 0) admitWaiters(actor);
+      if (extra.pressured && actor.pending * 2 <= limits.mailbox) extra.pressured = false;
+    }
   }
 }
 
 // Accepts a delivery into `actor`'s mailbox, or makes its sender wait for room. Sends resolve
 // here (accepted); calls when the handler answers.
 function accept(actor, delivery) {
-  if (actor.pending >= limits.mailbox || (actor.waiters !== null && actor.waiters.length > 0)) {
+  if (actor.pending >= limits.mailbox || hasWaiters(actor)) {
     if (limits.mailboxWaitMs === 0) return refuseFull(actor, delivery);
     delivery.deadline = native.now() + limits.mailboxWaitMs;
-    (actor.waiters ||= []).push(delivery);
+    (extraOf(actor).waiters ||= []).push(delivery);
     armWaitTimer(actor, delivery);
     return;
   }
@@ -578,12 +609,15 @@ function enqueue(actor, delivery) {
   stats[1]++;
   delivery.generation = actor.generation;
   if (delivery.kind === KIND_SEND) settle(delivery, true, undefined);
-  if (!actor.pressured && actor.pending * 5 >= limits.mailbox * 4) {
-    actor.pressured = true;
-    notifyBackpressure(actor);
+  if (actor.pending * 5 >= limits.mailbox * 4) {
+    const extra = extraOf(actor);
+    if (!extra.pressured) {
+      extra.pressured = true;
+      notifyBackpressure(actor);
+    }
   }
   if (!actor.running) {
-    (actor.parked ||= []).push(delivery);
+    (extraOf(actor).parked ||= []).push(delivery);
     return;
   }
   queue.push(delivery);
@@ -591,7 +625,7 @@ function enqueue(actor, delivery) {
   schedule();
 }
 function admitWaiters(actor) {
-  const waiters = actor.waiters;
+  const waiters = actor.extra.waiters;
   while (waiters.length > 0 && actor.pending < limits.mailbox) {
     const delivery = waiters.shift();
     if (delivery.done) continue;
@@ -600,10 +634,11 @@ function admitWaiters(actor) {
 }
 function armWaitTimer(actor, delivery) {
   internal.setSystemTimer(() => {
-    if (delivery.done || actor.waiters === null) return;
-    const index = actor.waiters.indexOf(delivery);
+    const waiters = actor.extra === null ? null : actor.extra.waiters;
+    if (delivery.done || waiters === null) return;
+    const index = waiters.indexOf(delivery);
     if (index === -1) return;
-    actor.waiters.splice(index, 1);
+    waiters.splice(index, 1);
     refuseFull(actor, delivery);
   }, limits.mailboxWaitMs);
 }
@@ -996,9 +1031,10 @@ function construct(actor) {
 // Constructed and started: messages that waited for it go to the run queue.
 function ready(actor) {
   actor.running = true;
-  const parked = actor.parked;
-  actor.parked = null;
+  const extra = actor.extra;
+  const parked = extra === null ? null : extra.parked;
   if (parked !== null) {
+    extra.parked = null;
     // Accepted while it was (re)starting: they belong to this incarnation.
     for (const delivery of parked) {
       delivery.generation = actor.generation;
@@ -1028,17 +1064,19 @@ function teardown(actor, code, message) {
   actor.generation++;  // revokes its stubs; queued deliveries of the old generation fail when run
   stats[1] -= actor.pending;
   actor.pending = 0;
-  actor.pressured = false;
   for (let delivery = inflight; delivery !== null; delivery = delivery.next) {
     delivery.linked = false;
     settle(delivery, false, { code, message });
   }
-  const parked = actor.parked;
-  actor.parked = null;
+  const extra = actor.extra;
+  if (extra === null) return;
+  extra.pressured = false;
+  const parked = extra.parked;
+  extra.parked = null;
   if (parked !== null) for (const delivery of parked) settle(delivery, false, { code, message });
-  if (actor.timers !== null) {
-    for (const id of actor.timers) internal.clearTimeout(id);
-    actor.timers = null;
+  if (extra.timers !== null) {
+    for (const id of extra.timers) internal.clearTimeout(id);
+    extra.timers = null;
   }
 }
 
@@ -1062,8 +1100,10 @@ function crash(actor, reason) {
   // Otherwise the node calls internal.actorRestart after the backoff; messages park until then.
 }
 function failWaiters(actor, code, message) {
-  const waiters = actor.waiters;
-  actor.waiters = null;
+  const extra = actor.extra;
+  if (extra === null) return;
+  const waiters = extra.waiters;
+  extra.waiters = null;
   if (waiters !== null) for (const delivery of waiters) settle(delivery, false, { code, message });
 }
 
@@ -1078,7 +1118,7 @@ internal.actorRestart = (address, className, spawned, capsJson) => {
     return false;
   }
   const ok = !(construct(actor) instanceof ActorError);
-  if (ok && actor.waiters !== null) admitWaiters(actor);
+  if (ok && actor.extra !== null && actor.extra.waiters !== null) admitWaiters(actor);
   return ok;
 };
 
@@ -1159,11 +1199,11 @@ internal.actorUncaught = (actor, error, what) => {
 internal.actorOwnsTimer = (id) => {
   const actor = internal.currentActor();
   if (!(actor instanceof Actor)) return null;
-  (actor.timers ||= new Set()).add(id);
+  (extraOf(actor).timers ||= new Set()).add(id);
   return actor;
 };
 internal.actorTimerDone = (actor, id) => {
-  if (actor !== null && actor.timers !== null) actor.timers.delete(id);
+  if (actor !== null && actor.extra !== null && actor.extra.timers !== null) actor.extra.timers.delete(id);
 };
 internal.enterActor = (actor) => native.enterActor(actor === null ? undefined : actor);
 internal.setDelivering = (actor) => { delivering = actor; };
