@@ -22,42 +22,51 @@ uint64_t Load64(const uint8_t* p) {
   return v;
 }
 
-}  // namespace
-
-// SipHash-2-4 with 128-bit output (Aumasson & Bernstein), over `message`, keyed by `key`.
-std::array<uint8_t, 16> SipHash128(const std::array<uint8_t, 16>& key, std::string_view message) {
-  uint64_t k0 = Load64(key.data()), k1 = Load64(key.data() + 8);
-  uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;
-  uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
-  v1 ^= 0xee;
-  auto round = [&] {
+// SipHash's state (Aumasson & Bernstein): keyed start, rounds, message words, the output word.
+struct SipState {
+  uint64_t v0, v1, v2, v3;
+  explicit SipState(const std::array<uint8_t, 16>& key) {
+    uint64_t k0 = Load64(key.data()), k1 = Load64(key.data() + 8);
+    v0 = 0x736f6d6570736575ull ^ k0;
+    v1 = 0x646f72616e646f6dull ^ k1;
+    v2 = 0x6c7967656e657261ull ^ k0;
+    v3 = 0x7465646279746573ull ^ k1;
+  }
+  void Round() {
     v0 += v1; v1 = Rotl(v1, 13); v1 ^= v0; v0 = Rotl(v0, 32);
     v2 += v3; v3 = Rotl(v3, 16); v3 ^= v2;
     v0 += v3; v3 = Rotl(v3, 21); v3 ^= v0;
     v2 += v1; v1 = Rotl(v1, 17); v1 ^= v2; v2 = Rotl(v2, 32);
-  };
+  }
+  void Absorb(uint64_t m) {  // SipHash-2-4: two rounds per word
+    v3 ^= m;
+    Round();
+    Round();
+    v0 ^= m;
+  }
+  uint64_t Squeeze() {  // four rounds, then the output word
+    for (int i = 0; i < 4; ++i) Round();
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
+};
+
+}  // namespace
+
+// SipHash-2-4 with 128-bit output, over `message`, keyed by `key`.
+std::array<uint8_t, 16> SipHash128(const std::array<uint8_t, 16>& key, std::string_view message) {
+  SipState sip(key);
+  sip.v1 ^= 0xee;
   const auto* data = reinterpret_cast<const uint8_t*>(message.data());
   size_t length = message.size();
   size_t whole = length - length % 8;
-  for (size_t i = 0; i < whole; i += 8) {
-    uint64_t m = Load64(data + i);
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  }
+  for (size_t i = 0; i < whole; i += 8) sip.Absorb(Load64(data + i));
   uint64_t last = uint64_t{length & 0xff} << 56;
   for (size_t i = 0; i < length % 8; ++i) last |= uint64_t{data[whole + i]} << (8 * i);
-  v3 ^= last;
-  round();
-  round();
-  v0 ^= last;
-  v2 ^= 0xee;
-  for (int i = 0; i < 4; ++i) round();
-  uint64_t first_half = v0 ^ v1 ^ v2 ^ v3;
-  v1 ^= 0xdd;
-  for (int i = 0; i < 4; ++i) round();
-  uint64_t second_half = v0 ^ v1 ^ v2 ^ v3;
+  sip.Absorb(last);
+  sip.v2 ^= 0xee;
+  uint64_t first_half = sip.Squeeze();
+  sip.v1 ^= 0xdd;
+  uint64_t second_half = sip.Squeeze();
   std::array<uint8_t, 16> out{};
   for (int i = 0; i < 8; ++i) {
     out[i] = static_cast<uint8_t>(first_half >> (8 * i));
@@ -109,27 +118,11 @@ IdMinter::IdMinter(const std::array<uint8_t, 16>& secret) : secret_(secret), ser
 // SipHash-2-4 with 64-bit output over one 8-byte word (little-endian): one compression and the
 // finalization, without a buffer.
 uint64_t SipHash64(const std::array<uint8_t, 16>& key, uint64_t word) {
-  uint64_t k0 = Load64(key.data()), k1 = Load64(key.data() + 8);
-  uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;
-  uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
-  auto round = [&] {
-    v0 += v1; v1 = Rotl(v1, 13); v1 ^= v0; v0 = Rotl(v0, 32);
-    v2 += v3; v3 = Rotl(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = Rotl(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = Rotl(v1, 17); v1 ^= v2; v2 = Rotl(v2, 32);
-  };
-  v3 ^= word;
-  round();
-  round();
-  v0 ^= word;
-  const uint64_t last = uint64_t{8} << 56;  // the length byte of an 8-byte message
-  v3 ^= last;
-  round();
-  round();
-  v0 ^= last;
-  v2 ^= 0xff;
-  for (int i = 0; i < 4; ++i) round();
-  return v0 ^ v1 ^ v2 ^ v3;
+  SipState sip(key);
+  sip.Absorb(word);
+  sip.Absorb(uint64_t{8} << 56);  // the length byte of an 8-byte message
+  sip.v2 ^= 0xff;
+  return sip.Squeeze();
 }
 
 uint32_t IdMinter::Round(int round, uint32_t half) const {
