@@ -103,6 +103,9 @@ class ActorsTest(NodeTest):
         self.assertEqual(result["before"], {"same": n, "gone": 0, "other": []})
         stopped = len(range(0, n, 3))
         self.assertEqual(result["after"], {"same": n - stopped, "gone": stopped, "other": []})
+        # After as many new spawns, the stopped names still find nothing (serials are not reused).
+        self.assertEqual(result["again"], {"same": n - stopped, "gone": stopped, "other": []})
+        self.assertEqual(result["allDistinct"], n + stopped)
         self.assertAlive()
 
     def test_fifo_per_sender_and_receiver_under_load(self):

@@ -238,7 +238,13 @@ const routes = {
     const before = await answers();
     await Promise.all(ids.filter((_, i) => i % 3 === 0).map((id) => env.ACTORS.get(id).call("stop")));
     await sleep(50);  // a stop completes after the event that asked for it
-    return { distinct: new Set(ids).size, before, after: await answers() };
+    const after = await answers();
+    // As many new actors as stopped: none may take an old name, and every old name still finds
+    // its own actor or nothing.
+    const fresh = await Promise.all(ids.filter((_, i) => i % 3 === 0).map(() => env.ACTORS.spawn("Tag")));
+    const all = new Set(ids);
+    for (const stub of fresh) all.add(stub.id);
+    return { distinct: new Set(ids).size, before, after, again: await answers(), allDistinct: all.size };
   },
 
   // Counter through call(): POST increments, GET reads.
