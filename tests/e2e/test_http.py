@@ -28,6 +28,19 @@ class HelloTest(unittest.TestCase):
             self.assertIn(b"\r\nx-echo: caf\xe9\r\n", data)
             self.assertTrue(data.endswith(b"233"))  # the JS string held U+00E9, one byte on the wire
 
+    def test_string_bodies_go_out_as_utf8(self):
+        expected = {
+            "latin1": "caf\u00e9 " * 1000,
+            "mixed": "h\u00e9llo \u2713 \U0001F600 \ufffd! " * 1000,  # a lone surrogate becomes U+FFFD
+            "large": "\u00e9\u2713" * 600_000,
+        }
+        with Node(os.path.join(SRC, "tests/e2e/bundles/echo")) as node:
+            for kind, text in expected.items():
+                status, headers, body = node.get(f"/text?kind={kind}")
+                self.assertEqual(status, 200)
+                self.assertEqual(body, text.encode("utf-8"), kind)
+                self.assertEqual(int(headers["content-length"]), len(text.encode("utf-8")), kind)
+
     def test_request_url_and_body_as_the_handler_sees_them(self):
         import json
         import socket
