@@ -116,8 +116,11 @@ TEST(IdMinter, SerialsAreEncipheredOneToOne) {
   // Another node secret, another permutation.
   IdMinter other(std::array<uint8_t, 16>{1, 2, 4});
   EXPECT_NE(other.NonceFor(0, 0), minter.NonceFor(0, 0));
-  // The placement bits do not take part in the serial.
-  EXPECT_EQ(minter.SerialOf(minter.NonceFor(77, 0) | uint64_t{0x1234} << 48), 77u);
+  // The placement bits tweak the permutation: one serial under other placement bits enciphers to
+  // unrelated bits, and each deciphers back.
+  uint64_t low = IdMinter::kSerialLimit - 1;
+  EXPECT_GT(std::popcount((minter.NonceFor(77, 0) ^ minter.NonceFor(77, 1)) & low), 10);
+  for (uint16_t placement : {0, 1, 0x1234, 0xffff}) EXPECT_EQ(minter.SerialOf(minter.NonceFor(77, placement)), 77u);
 }
 
 caps::ActorClassConfig Config(caps::RestartPolicy policy, uint32_t max_restarts = 3) {
@@ -193,7 +196,7 @@ TEST(Registry, FindsSpawnedActorsByTheSerialTheirNameCarries) {
   std::vector<std::string> addresses;
   for (uint64_t i = 0; i < 20000; ++i) {
     std::string bundle = i % 7 ? "shop" : "shop2", cls = i % 3 ? "Cart" : "Stock";
-    auto spawned = registry.Spawn(bundle, cls, static_cast<uint16_t>(i), nullptr);
+    auto spawned = *registry.Spawn(bundle, cls, static_cast<uint16_t>(i), nullptr);
     EXPECT_EQ(spawned.serial, i);
     EXPECT_EQ(spawned.address.substr(0, bundle.size() + cls.size() + 2), bundle + "/" + cls + "/");
     EXPECT_TRUE(minter.Verify(bundle, cls, spawned.address.substr(bundle.size() + cls.size() + 2)));
@@ -225,7 +228,8 @@ TEST(Registry, FindsSpawnedActorsByTheSerialTheirNameCarries) {
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->code, "not_found");
 
-  // Remove every other one, and all of the first 8,192 (two whole chunks go), then check the rest.
+  EXPECT_EQ(registry.spawned_chunks(), 20u);  // 20,000 serials in chunks of 1,024
+  // Remove every other one, and all of the first 8,192 (eight whole chunks go), then check the rest.
   for (size_t i = 0; i < addresses.size(); ++i) {
     if (i % 2 == 0 || i < 8192) registry.Remove(addresses[i], "stopped");
   }
@@ -233,6 +237,7 @@ TEST(Registry, FindsSpawnedActorsByTheSerialTheirNameCarries) {
     EXPECT_EQ(registry.Find(addresses[i]) != nullptr, i % 2 == 1 && i >= 8192) << i;
   }
   EXPECT_EQ(registry.size(), (20000u - 8192u) / 2);
+  EXPECT_EQ(registry.spawned_chunks(), 12u);
   // LiveAddresses rebuilds exactly the addresses that were spawned and live.
   auto live = registry.LiveAddresses();
   std::sort(live.begin(), live.end());
@@ -241,7 +246,7 @@ TEST(Registry, FindsSpawnedActorsByTheSerialTheirNameCarries) {
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(live, expected);
   // Serials go on from where they were: an old name never finds a new actor.
-  auto next = registry.Spawn("shop", "Cart", 0, nullptr);
+  auto next = *registry.Spawn("shop", "Cart", 0, nullptr);
   EXPECT_EQ(next.serial, 20000u);
   EXPECT_EQ(registry.Find(addresses[0]), nullptr);
   // A crashed spawned actor keeps its entry while it restarts.
@@ -249,6 +254,20 @@ TEST(Registry, FindsSpawnedActorsByTheSerialTheirNameCarries) {
   EXPECT_EQ(registry.Find(addresses[9001])->state, Registry::State::kRestarting);
   registry.Restarted(addresses[9001]);
   EXPECT_EQ(registry.Find(addresses[9001])->state, Registry::State::kLive);
+}
+
+TEST(Registry, SpawningAndStoppingOneAtATimeKeepsOneChunk) {
+  IdMinter minter;
+  Registry registry(0, nullptr, minter);
+  std::string keeper = registry.Spawn("shop", "Cart", 0, nullptr)->address;  // outlives the rest
+  for (int i = 0; i < 5000; ++i) {
+    auto spawned = *registry.Spawn("shop", "Cart", 0, nullptr);
+    ASSERT_NE(registry.Find(spawned.address), nullptr);
+    registry.Remove(spawned.address, "stopped");
+    EXPECT_LE(registry.spawned_chunks(), 2u) << i;  // the keeper's and the one being filled
+  }
+  EXPECT_NE(registry.Find(keeper), nullptr);
+  EXPECT_EQ(registry.size(), 1u);
 }
 
 }  // namespace

@@ -125,16 +125,17 @@ uint64_t SipHash64(const std::array<uint8_t, 16>& key, uint64_t word) {
   return sip.Squeeze();
 }
 
-uint32_t IdMinter::Round(int round, uint32_t half) const {
-  // Every spawn takes four of these: SipHash128 over a buffer here was 6 % of spawning.
-  return static_cast<uint32_t>(SipHash64(serial_key_, uint64_t{static_cast<uint8_t>(round)} | uint64_t{half} << 8)) &
-         0xffffff;
+uint32_t IdMinter::Round(int round, uint32_t half, uint16_t placement) const {
+  // The placement bits are a tweak: the same serial under other placement bits (on another
+  // shard, or just another name) enciphers to unrelated bits.
+  uint64_t word = uint64_t{static_cast<uint8_t>(round)} | uint64_t{half} << 8 | uint64_t{placement} << 32;
+  return static_cast<uint32_t>(SipHash64(serial_key_, word)) & 0xffffff;
 }
 
 uint64_t IdMinter::NonceFor(uint64_t serial, uint16_t placement) const {
   uint32_t left = static_cast<uint32_t>(serial >> 24) & 0xffffff, right = static_cast<uint32_t>(serial) & 0xffffff;
-  for (int round = 0; round < 4; ++round) {
-    uint32_t next = left ^ Round(round, right);
+  for (int round = 0; round < kRounds; ++round) {
+    uint32_t next = left ^ Round(round, right, placement);
     left = right;
     right = next;
   }
@@ -142,9 +143,10 @@ uint64_t IdMinter::NonceFor(uint64_t serial, uint16_t placement) const {
 }
 
 uint64_t IdMinter::SerialOf(uint64_t nonce) const {
+  uint16_t placement = PlacementOf(nonce);
   uint32_t left = static_cast<uint32_t>(nonce >> 24) & 0xffffff, right = static_cast<uint32_t>(nonce) & 0xffffff;
-  for (int round = 3; round >= 0; --round) {
-    uint32_t previous = right ^ Round(round, left);
+  for (int round = kRounds - 1; round >= 0; --round) {
+    uint32_t previous = right ^ Round(round, left, placement);
     right = left;
     left = previous;
   }

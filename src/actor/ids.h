@@ -31,11 +31,13 @@ class IdMinter {
 
   // A spawned actor's nonce: the top 16 bits place it (the resolver reads them; see
   // LocalResolver::Placement), the other 48 are its serial (the registry's count of spawns before
-  // it) under a keyed permutation, a 4-round Feistel network with SipHash as its round function.
-  // So the registry can index its table by serial while a name says nothing about how many actors
-  // came before it, and, serials never being reused, no two spawns share a nonce.
+  // it) under a keyed permutation tweaked by those placement bits: an 8-round Feistel network
+  // with SipHash as its round function (8 rounds, not the textbook 4, because its halves are only
+  // 24 bits wide). So the registry can index its table by serial while names do not line up with
+  // the order of spawns, and, serials never being reused, no two spawns share a nonce.
   static constexpr int kSerialBits = 48;
   static constexpr uint64_t kSerialLimit = uint64_t{1} << kSerialBits;
+  static constexpr int kRounds = 8;
   uint64_t NonceFor(uint64_t serial, uint16_t placement) const;
   uint64_t SerialOf(uint64_t nonce) const;
   static uint16_t PlacementOf(uint64_t nonce) { return static_cast<uint16_t>(nonce >> kSerialBits); }
@@ -51,7 +53,7 @@ class IdMinter {
   static std::optional<uint64_t> NonceOf(std::string_view name);
 
  private:
-  uint32_t Round(int round, uint32_t half) const;
+  uint32_t Round(int round, uint32_t half, uint16_t placement) const;
 
   std::array<uint8_t, 16> secret_;
   std::array<uint8_t, 16> serial_key_;  // the permutation's, derived from secret_

@@ -40,6 +40,9 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
                                     " crashed and its restart policy gave up; it can be activated again once its "
                                     "class's restartWindowMs has passed"};
     }
+    // Activated again on first use, it keeps the capabilities it was spawned with: a message must
+    // not bring it back with the bundle's wider set. An explicit spawn says anew.
+    if (!explicit_spawn) capabilities = std::move(entry.capabilities);
     entry = Entry{};
   }
   entry.cls = Intern(cls);
@@ -51,10 +54,10 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
   return std::nullopt;
 }
 
-Registry::Spawned Registry::Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
-                                  std::shared_ptr<const NarrowedCapabilities> capabilities) {
-  // 2^48 spawns on one shard (at a million a second, nine years) would be needed to run out.
-  uint64_t serial = next_serial_++ % IdMinter::kSerialLimit;
+std::optional<Registry::Spawned> Registry::Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
+                                                 std::shared_ptr<const NarrowedCapabilities> capabilities) {
+  if (next_serial_ >= IdMinter::kSerialLimit) return std::nullopt;  // a serial is never reused
+  uint64_t serial = next_serial_++;
   uint64_t nonce = minter_.NonceFor(serial, placement);
   auto mac = minter_.MacOf(bundle, cls, nonce);
   Spawned spawned;
@@ -229,6 +232,18 @@ Registry::SpawnedTable::Item& Registry::SpawnedTable::Add(uint64_t serial) {
     last_index_ = serial / kChunk;
     last_chunk_ = chunk;
   }
+  if (serial / kChunk != filling_) {
+    // The chunk that was filling is full: if every one of its actors is gone already, so is it.
+    auto previous = chunks_.find(filling_);
+    if (previous != chunks_.end() && previous->second->used == 0) {
+      chunks_.erase(previous);
+      if (last_index_ == filling_) {
+        last_index_ = UINT64_MAX;
+        last_chunk_ = nullptr;
+      }
+    }
+    filling_ = serial / kChunk;
+  }
   Item& item = chunk->items[serial % kChunk];
   item.used = true;
   ++chunk->used;
@@ -243,8 +258,7 @@ void Registry::SpawnedTable::Erase(uint64_t serial) {
   if (!item.used) return;
   item = Item{};  // releases its capabilities and failures now
   --count_;
-  if (--chunk->used == 0) {
-    // Its serials may not all be handed out yet; Add makes a fresh chunk if one comes.
+  if (--chunk->used == 0 && serial / kChunk != filling_) {
     chunks_.erase(serial / kChunk);
     last_index_ = UINT64_MAX;
     last_chunk_ = nullptr;

@@ -75,13 +75,14 @@ class Registry {
   std::optional<Refusal> Activate(const std::string& address, std::string_view cls, bool spawned,
                                   std::shared_ptr<const NarrowedCapabilities> capabilities, bool explicit_spawn);
   // Registers a new spawned actor of `bundle`/`cls` and mints its name (with `placement`, see
-  // LocalResolver::Placement); returns its address and its serial.
+  // LocalResolver::Placement); returns its address and its serial, or nothing once this shard has
+  // used up its 2^48 serials (at a million spawns a second, after nine years).
   struct Spawned {
     std::string address;
     uint64_t serial = 0;
   };
-  Spawned Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
-                std::shared_ptr<const NarrowedCapabilities> capabilities);
+  std::optional<Spawned> Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
+                               std::shared_ptr<const NarrowedCapabilities> capabilities);
   // The serial of a spawned name minted by this node's minter, whether or not the actor lives; -1
   // for any other name.
   int64_t SerialOf(std::string_view address) const;
@@ -97,6 +98,7 @@ class Registry {
   // Addresses of the actors that are live (for an isolate's discard, and shutdown).
   std::vector<std::string> LiveAddresses() const;
   size_t size() const { return named_.size() + spawned_.size(); }
+  size_t spawned_chunks() const { return spawned_.chunks(); }  // memory held for spawned actors
   ActorMetrics& metrics() { return metrics_; }
   const ActorMetrics& metrics() const { return metrics_; }
 
@@ -119,11 +121,13 @@ class Registry {
 
   // Spawned actors are nearly all of a node's actors (a benchmark spawns a million), so they are
   // found by their serial, which their name carries enciphered (IdMinter::NonceFor): chunks of
-  // 4,096 items in spawn order, reached through a small map of the chunks that still hold an
-  // actor. Spawning appends; a lookup deciphers the nonce and loads one item; nothing hashes a
-  // name or probes a table (that probe, a cache miss at a million actors, and the JS side's
-  // equivalent were a quarter of a spawn). Serials are never reused, so an old name finds nothing
-  // once its actor is gone, and a chunk is freed with its last actor.
+  // 1,024 items in spawn order, reached through a small map of the chunks that hold an actor.
+  // Spawning appends; a lookup deciphers the nonce and loads one item; no name is hashed and no
+  // table probed (that probe, a cache miss at a million actors, and the JS side's equivalent were
+  // a quarter of a spawn). Serials are never reused, so an old name finds nothing once its actor
+  // is gone. A chunk is freed with its last actor, unless spawns are still filling it (so that
+  // spawning and stopping one actor at a time does not make a chunk each time); an actor that
+  // outlives its neighbours keeps ~72 KB of chunk.
   class SpawnedTable {
    public:
     struct Item {
@@ -138,6 +142,7 @@ class Registry {
     Item& Add(uint64_t serial);
     void Erase(uint64_t serial);
     size_t size() const { return count_; }
+    size_t chunks() const { return chunks_.size(); }
     template <typename F>
     void ForEach(F&& f) const {
       for (const auto& [index, chunk] : chunks_) {
@@ -148,7 +153,7 @@ class Registry {
     }
 
    private:
-    static constexpr uint64_t kChunk = 4096;
+    static constexpr uint64_t kChunk = 1024;
     struct Chunk {
       std::array<Item, kChunk> items;
       uint32_t used = 0;
@@ -158,6 +163,7 @@ class Registry {
     std::unordered_map<uint64_t, std::unique_ptr<Chunk>> chunks_;  // by serial / kChunk
     mutable uint64_t last_index_ = UINT64_MAX;  // the chunk found last: spawns and lookups cluster
     mutable Chunk* last_chunk_ = nullptr;
+    uint64_t filling_ = UINT64_MAX;  // the chunk of the newest serial, kept while it fills
     size_t count_ = 0;
   };
 

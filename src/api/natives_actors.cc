@@ -73,7 +73,8 @@ void ActorSpawnHere(Args& args) {
 // actorSerial(address) -> the serial of a name spawned on this node, or -1
 void ActorSerial(Args& args) { args.Return(static_cast<double>(RealmOf(args).host().SpawnedSerial(args.Utf8(0)))); }
 
-// actorActivate(address, class, spawned, capsJson, explicit) -> "" | "code:message"
+// actorActivate(address, class, spawned, capsJson, explicit) -> "" | narrowed capsJson ("{...}") |
+// "code:message"
 void ActorActivate(Args& args) {
   args.Return(RealmOf(args).host().ActivateActor(args.Utf8(0), args.Utf8(1), args.Boolean(2), args.Utf8(3),
                                                  args.Boolean(4)));

@@ -170,7 +170,7 @@ void LoadBundle(Args& args) {
 }
 
 // Body bytes from a string (as UTF-8) or a buffer source; anything else is no body.
-constexpr int kOnePassBodyChars = 1 << 20;
+constexpr int kOnePassBodyChars = 1 << 16;
 std::string BodyBytes(Args& args, int index) {
   v8::Isolate* isolate = args.isolate();
   v8::Local<v8::Value> body = args[index];
@@ -181,7 +181,8 @@ std::string BodyBytes(Args& args, int index) {
     if (string->Length() <= kOnePassBodyChars) {
       // One pass into room for the longest encoding (Latin-1: 2 bytes a character; UTF-16: 3 a
       // unit) instead of Utf8Length's walk and then the write, which took 3 % of answering a
-      // 10 KB JSON echo. Bounded, so a huge body is not held three times over.
+      // 10 KB JSON echo. Bounded (64 Ki characters), so no large body is held at up to three times
+      // its size while it is sent.
       size_t room = static_cast<size_t>(string->Length()) * (string->IsOneByte() ? 2 : 3);
       bytes.resize_and_overwrite(room, [&](char* data, size_t size) {
         return static_cast<size_t>(string->WriteUtf8(isolate, data, static_cast<int>(size), nullptr, flags));

@@ -95,7 +95,9 @@ class HttpListener {
   // SO_REUSEPORT lets any process of the same user join a port, which would silently split its
   // traffic with another node: before its shards join host:port, a node checks that nothing listens
   // there by binding a socket without it (the kernel refuses that bind while any listener holds the
-  // port). Port 0 is always available.
+  // port). Port 0 is always available. Nothing holds the port between this check and the
+  // shards' binds, so two nodes started at the same instant could still both pass; the check is
+  // for the common case, a node that is already running.
   static Result<void> CheckAvailable(const std::string& host, uint16_t port);
   ~HttpListener();
 

@@ -413,7 +413,8 @@ Result<api::SpawnedActor> BundleHost::SpawnHere(std::string_view cls, std::strin
   // Placement bits that put the name on this shard; the MAC makes it unguessable.
   uint16_t placement = actors_.resolver->Placement(static_cast<uint16_t>(random()), shard_.index());
   auto spawned = actors_.registry->Spawn(bundle_.manifest.name, cls, placement, std::move(*narrowed));
-  return api::SpawnedActor{std::move(spawned.address), spawned.serial};
+  if (!spawned) return Fail("unavailable:this shard has spawned all the actors its names can number (2^48)");
+  return api::SpawnedActor{std::move(spawned->address), spawned->serial};
 }
 
 int64_t BundleHost::SpawnedSerial(std::string_view address) {
@@ -442,15 +443,19 @@ std::string BundleHost::ActivateActor(const std::string& address, std::string_vi
     }
   }
   if (entry && entry->state == actor::Registry::State::kRestarting && !explicit_spawn) {
-    // A message reached it before its scheduled restart (its isolate was replaced): it starts now.
+    // A message reached it before its scheduled restart (its isolate was replaced): it starts now,
+    // with the capabilities it was spawned with.
     actors_.registry->Restarted(address);
-    return "";
+    return entry->capabilities ? entry->capabilities->json : "";
   }
   auto narrowed = Narrowed(capabilities_json);
   if (!narrowed) return narrowed.error().message;
   auto refusal = actors_.registry->Activate(address, cls, spawned, std::move(*narrowed), explicit_spawn);
   if (refusal) return refusal->code + ":" + refusal->message;
-  return "";
+  if (explicit_spawn) return "";
+  // On first use: an entry that was there keeps its own capabilities (Registry::Activate).
+  const actor::Registry::Entry* now = actors_.registry->Find(address);
+  return now && now->capabilities ? now->capabilities->json : "";
 }
 
 const caps::CapabilitySet* BundleHost::NarrowedSet(std::string_view json) {

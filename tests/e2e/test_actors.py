@@ -279,6 +279,12 @@ class LimitsTest(NodeTest):
             self.assertActorError(step, "crashed")
         self.assertIn("gave up", self.node.logs())
 
+    def test_activation_after_a_crash_keeps_the_spawned_capabilities(self):
+        steps = self.get_json("/restart/keeps-capabilities?tag=keep")
+        self.assertOk(steps[0], "refused: TypeError")
+        self.assertActorError(steps[1], "crashed", "CPU")
+        self.assertOk(steps[2], "refused: TypeError")  # not the bundle's timers
+
     def test_restart_limit_within_window(self):
         result = self.get_json("/restart/window?tag=window")
         steps = result["steps"]

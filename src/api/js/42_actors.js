@@ -187,10 +187,11 @@ function cloneMessage(value) {
 // address -> Actor, for the actors this isolate runs. A minted address ("bundle/Class/~" + 16 hex
 // digits of nonce + 24 of MAC) carries its actor's serial, the count of spawns on this shard
 // before it, enciphered (actor::IdMinter::NonceFor; native.actorSerial deciphers it): those
-// actors sit in chunks of 4,096 slots in spawn order, so a spawn fills the next slot and a lookup
+// actors sit in chunks of 1,024 slots in spawn order, so a spawn fills the next slot and a lookup
 // is one native call and two indexed loads. V8's Map over addresses (or over bits of their
-// nonces) probed a table that, at a million actors, missed the cache on every spawn. Other
-// addresses (named actors) are keyed as they are.
+// nonces) probed a table that, at a million actors, missed the cache on every spawn. As in the
+// registry, a chunk goes with its last actor unless spawns are still filling it. Other addresses
+// (named actors) are keyed as they are.
 const kMintedLength = 41;  // actor::IdMinter::kNameLength
 function isMinted(address) {
   const n = address.length;
@@ -200,7 +201,7 @@ function isMinted(address) {
 function serialOf(address) {
   return isMinted(address) ? native.actorSerial(address) : -1;
 }
-const kChunk = 4096;
+const kChunk = 1024;
 class ActorChunk {
   constructor() {
     this.slots = new Array(kChunk);
@@ -213,6 +214,7 @@ class ActorTable {
     this.named = new Map();   // address -> Actor
     this.lastIndex = -1;      // the chunk found last: spawns and lookups cluster
     this.lastChunk = undefined;
+    this.filling = -1;        // the chunk of the newest serial, kept while it fills
   }
   chunk(index) {
     if (index === this.lastIndex) return this.lastChunk;
@@ -226,7 +228,7 @@ class ActorTable {
   get(address) {
     if (!isMinted(address)) return this.named.get(address);
     const serial = native.actorSerial(address);
-    if (serial < 0) return undefined;
+    if (serial < 0) return this.named.get(address);
     const chunk = this.chunk(Math.floor(serial / kChunk));
     if (chunk === undefined) return undefined;
     const actor = chunk.slots[serial % kChunk];
@@ -248,6 +250,12 @@ class ActorTable {
       this.lastIndex = index;
       this.lastChunk = chunk;
     }
+    if (index > this.filling) {
+      // The chunk that was filling is full: if all its actors are gone already, so is it.
+      const previous = this.chunks.get(this.filling);
+      if (previous !== undefined && previous.used === 0) this.chunks.delete(this.filling);
+      this.filling = index;
+    }
     chunk.slots[serial % kChunk] = actor;
     chunk.used++;
   }
@@ -261,7 +269,7 @@ class ActorTable {
     const chunk = this.chunk(index);
     if (chunk === undefined || chunk.slots[serial % kChunk] !== actor) return;
     chunk.slots[serial % kChunk] = undefined;
-    if (--chunk.used === 0) {
+    if (--chunk.used === 0 && index !== this.filling) {
       this.chunks.delete(index);
       this.lastIndex = -1;
       this.lastChunk = undefined;
@@ -752,13 +760,14 @@ function route(address, delivery) {
     const rest = address.slice(slash + 1);
     const className = rest.slice(0, rest.indexOf("/"));
     const spawned = rest.includes("/~");
-    const refusal = native.actorActivate(address, className, spawned, "", false);
-    if (refusal !== "") {
-      const [code, message] = splitRefusal(refusal);
+    // "", or the narrowed set an entry that was there keeps (its restart must not widen it).
+    const answer = native.actorActivate(address, className, spawned, "", false);
+    if (isRefusal(answer)) {
+      const [code, message] = splitRefusal(answer);
       settle(delivery, false, { code, message });
       return;
     }
-    const outcome = startActor(address, className, "");
+    const outcome = startActor(address, className, answer);
     if (outcome instanceof ActorError) {
       settle(delivery, false, { code: "crashed", message: `actor ${address} failed to start: ${outcome.message}` });
       return;
@@ -767,6 +776,9 @@ function route(address, delivery) {
   }
   delivery.actor = actor;
   accept(actor, delivery);
+}
+function isRefusal(answer) {
+  return answer !== "" && answer.charCodeAt(0) !== 123;  // "{": a capability set
 }
 function splitRefusal(text) {
   const colon = text.indexOf(":");
@@ -941,12 +953,12 @@ function activate(address, className, spawned, capsJson, explicit) {
     return explicit ? NativePromise.reject(new ActorError("invalid_argument", `actor ${address} already exists`))
       : NativePromise.resolve();
   }
-  const refusal = native.actorActivate(address, className, spawned, capsJson, explicit);
-  if (refusal !== "") {
-    const [code, message] = splitRefusal(refusal);
+  const answer = native.actorActivate(address, className, spawned, capsJson, explicit);
+  if (isRefusal(answer)) {
+    const [code, message] = splitRefusal(answer);
     return NativePromise.reject(new ActorError(code, message));
   }
-  return settled(startActor(address, className, capsJson));
+  return settled(startActor(address, className, explicit ? capsJson : answer));
 }
 function settled(outcome) {
   if (outcome === null) return NativePromise.resolve();

@@ -64,6 +64,18 @@ class Counting {
     return ++this.count;
   }
 }
+// "probe": whether its timers capability lets it set a timer.
+export class Guarded extends Counting {
+  message(msg) {
+    if (msg !== "probe") return super.message(msg);
+    try {
+      clearTimeout(setTimeout(() => {}, 1));
+      return "timers allowed";
+    } catch (error) {
+      return `refused: ${error.name}`;
+    }
+  }
+}
 export class Hog extends Counting {}
 export class Bomb extends Counting {}
 export class Keeper extends Counting {}
@@ -204,6 +216,16 @@ const routes = {
     await waitFor(() => phoenix.stops > stopsBefore, "PatientPhoenix's onStop");
     stop.push(await outcome(() => phoenixActor.call("inc")), await outcome(() => phoenixActor.call("inc")));
     return { crash, stop };
+  },
+
+  // A named actor spawned with fewer capabilities than the bundle's crashes, its policy gives up,
+  // and once the window has passed a message activates it again: with the set it was spawned with.
+  "/restart/keeps-capabilities": async (request, env, url) => {
+    const guarded = await env.ACTORS.spawn("Guarded", `g-${url.searchParams.get("tag")}`, { capabilities: {} });
+    const steps = [await outcome(() => guarded.call("probe")), await outcome(() => guarded.call("spin"))];
+    await sleep(400);  // its restartWindowMs is 200
+    steps.push(await outcome(() => guarded.call("probe")));
+    return steps;
   },
 
   "/restart/never": async (request, env, url) => {
