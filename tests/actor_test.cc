@@ -256,6 +256,50 @@ TEST(Registry, FindsSpawnedActorsByTheSerialTheirNameCarries) {
   EXPECT_EQ(registry.Find(addresses[9001])->state, Registry::State::kLive);
 }
 
+TEST(Registry, ASpawnedActorGivenUpOnAnswersCrashedForItsWindowThenIsForgotten) {
+  IdMinter minter;
+  Registry registry(0, nullptr, minter);
+  auto over = Config(caps::RestartPolicy::kNever);
+  over.restart_window_ms = 0;  // over at once
+  std::string asked = registry.Spawn("shop", "Cart", 0, nullptr)->address;
+  std::string swept = registry.Spawn("shop", "Cart", 0, nullptr)->address;
+  std::string held = registry.Spawn("shop", "Cart", 0, nullptr)->address;
+  // Within its window (1 s), a message gets `crashed`.
+  registry.Crash(held, "boom", Config(caps::RestartPolicy::kNever));
+  auto refused = registry.Activate(held, "Cart", true, nullptr, false);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, "crashed");
+  // After it, a message finds nothing.
+  registry.Crash(asked, "boom", over);
+  auto gone = registry.Activate(asked, "Cart", true, nullptr, false);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->code, "not_found");
+  EXPECT_EQ(registry.Find(asked), nullptr);
+  // Without any message, a later spawn sweeps the entry away, once the ones that failed before it
+  // are over too (`held` is not yet).
+  registry.Crash(swept, "boom", over);
+  registry.Spawn("shop", "Cart", 0, nullptr);
+  EXPECT_NE(registry.Find(swept), nullptr);
+  EXPECT_NE(registry.Find(held), nullptr);
+  EXPECT_EQ(registry.metrics().live.load(), 1);
+}
+
+TEST(Registry, FailedSpawnedEntriesAreSweptInTheOrderTheyFailed) {
+  IdMinter minter;
+  Registry registry(0, nullptr, minter);
+  auto over = Config(caps::RestartPolicy::kNever);
+  over.restart_window_ms = 0;
+  std::vector<std::string> failed;
+  for (int i = 0; i < 3000; ++i) {  // three chunks' worth, each crashing as it is spawned
+    failed.push_back(registry.Spawn("shop", "Cart", 0, nullptr)->address);
+    registry.Crash(failed.back(), "boom", over);
+  }
+  registry.Spawn("shop", "Cart", 0, nullptr);
+  for (const std::string& address : failed) EXPECT_EQ(registry.Find(address), nullptr);
+  EXPECT_EQ(registry.size(), 1u);
+  EXPECT_EQ(registry.spawned_chunks(), 1u);  // the failed ones no longer hold theirs
+}
+
 TEST(Registry, SpawningAndStoppingOneAtATimeKeepsOneChunk) {
   IdMinter minter;
   Registry registry(0, nullptr, minter);

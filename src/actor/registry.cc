@@ -36,9 +36,15 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
       return std::nullopt;  // already there: nothing to do
     }
     if (entry.failures && Clock::now() < entry.failures->failed_until) {
+      if (entry.spawned) return Refusal{"crashed", "actor " + address + " crashed and its restart policy gave up"};
       return Refusal{"crashed", "actor " + address +
                                     " crashed and its restart policy gave up; it can be activated again once its "
                                     "class's restartWindowMs has passed"};
+    }
+    if (entry.spawned) {
+      // A spawned name exists from spawn() until its actor stops; one given up on has stopped.
+      Erase(address);
+      return Refusal{"not_found", "no actor " + address + " (it crashed and its restart policy gave up on it)"};
     }
     // Activated again on first use, it keeps the capabilities it was spawned with: a message must
     // not bring it back with the bundle's wider set. An explicit spawn says anew.
@@ -57,6 +63,7 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
 std::optional<Registry::Spawned> Registry::Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
                                                  std::shared_ptr<const NarrowedCapabilities> capabilities) {
   if (next_serial_ >= IdMinter::kSerialLimit) return std::nullopt;  // a serial is never reused
+  if (!failed_spawned_.empty()) ForgetExpired(Clock::now());
   uint64_t serial = next_serial_++;
   uint64_t nonce = minter_.NonceFor(serial, placement);
   auto mac = minter_.MacOf(bundle, cls, nonce);
@@ -76,6 +83,18 @@ std::optional<Registry::Spawned> Registry::Spawn(std::string_view bundle, std::s
   metrics_.spawned.fetch_add(1, std::memory_order_relaxed);
   Notify(ActorEventKind::kSpawned, spawned.address, cls);
   return spawned;
+}
+
+void Registry::ForgetExpired(Clock::time_point now) {
+  // In the order they failed; a longer window at the front only delays the ones behind it.
+  while (!failed_spawned_.empty() && failed_spawned_.front().first <= now) {
+    const std::string& address = failed_spawned_.front().second;
+    const Entry* entry = Lookup(address);
+    if (entry && entry->state == State::kFailed && entry->failures && entry->failures->failed_until <= now) {
+      Erase(address);
+    }
+    failed_spawned_.pop_front();
+  }
 }
 
 int64_t Registry::SerialOf(std::string_view address) const {
@@ -117,6 +136,9 @@ RestartDecision Registry::Crash(const std::string& address, std::string_view det
   entry.state = State::kFailed;
   entry.failures->failed_until = Clock::now() + std::chrono::milliseconds(config.restart_window_ms);
   metrics_.live.fetch_sub(1, std::memory_order_relaxed);
+  // A spawned one answers `crashed` for its window, then is forgotten (ForgetExpired), so actors
+  // that keep crashing do not keep their entries, nor the chunks those would hold.
+  if (entry.spawned) failed_spawned_.emplace_back(entry.failures->failed_until, address);
   Notify(ActorEventKind::kGaveUp, address,
          decision.gave_up ? "restart limit reached (classes." + std::string(entry.cls) + ".maxRestarts)"
                           : std::string("restart policy \"") + caps::RestartPolicyName(config.restart) + "\"");

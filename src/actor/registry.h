@@ -109,6 +109,8 @@ class Registry {
   std::pair<Entry*, bool> Insert(const std::string& address);
   void Erase(const std::string& address);
   std::string_view Intern(std::string_view text);
+  // Erases the spawned entries whose restart policy gave up and whose window has passed.
+  void ForgetExpired(Clock::time_point now);
 
   // A spawned name ("bundle/Class/~" + nonce + MAC), taken apart.
   struct SpawnedKey {
@@ -173,6 +175,7 @@ class Registry {
   std::unordered_map<std::string, Entry> named_;
   SpawnedTable spawned_;
   uint64_t next_serial_ = 0;
+  std::deque<std::pair<Clock::time_point, std::string>> failed_spawned_;  // (window's end, address)
   std::deque<std::string> interned_;  // class and bundle names, for the entries' views
   ActorMetrics metrics_;
 };

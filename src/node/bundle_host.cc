@@ -436,11 +436,8 @@ std::string BundleHost::ActivateActor(const std::string& address, std::string_vi
   }
   // An explicit spawn of a name: Activate refuses one that is live.
   const actor::Registry::Entry* entry = explicit_spawn ? nullptr : actors_.registry->Find(address);
-  if (spawned && !explicit_spawn) {
-    if (!entry) return "not_found:no actor " + address + " (a spawned actor exists from spawn() until it stops)";
-    if (entry->state == actor::Registry::State::kFailed) {
-      return "crashed:actor " + address + " crashed and its restart policy gave up";
-    }
+  if (spawned && !explicit_spawn && !entry) {
+    return "not_found:no actor " + address + " (a spawned actor exists from spawn() until it stops)";
   }
   if (entry && entry->state == actor::Registry::State::kRestarting && !explicit_spawn) {
     // A message reached it before its scheduled restart (its isolate was replaced): it starts now,
