@@ -43,7 +43,7 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
     }
     if (entry.spawned) {
       // A spawned name exists from spawn() until its actor stops; one given up on has stopped.
-      Erase(address);
+      Erase(address, Locate(address));
       return Refusal{"not_found", "no actor " + address + " (it crashed and its restart policy gave up on it)"};
     }
     // Activated again on first use, it keeps the capabilities it was spawned with: a message must
@@ -54,10 +54,14 @@ std::optional<Registry::Refusal> Registry::Activate(const std::string& address, 
   entry.cls = Intern(cls);
   entry.spawned = spawned;
   entry.capabilities = std::move(capabilities);
+  Registered(address, cls);
+  return std::nullopt;
+}
+
+void Registry::Registered(std::string_view address, std::string_view cls) {
   metrics_.live.fetch_add(1, std::memory_order_relaxed);
   metrics_.spawned.fetch_add(1, std::memory_order_relaxed);
   Notify(ActorEventKind::kSpawned, address, cls);
-  return std::nullopt;
 }
 
 std::optional<Registry::Spawned> Registry::Spawn(std::string_view bundle, std::string_view cls, uint16_t placement,
@@ -75,24 +79,21 @@ std::optional<Registry::Spawned> Registry::Spawn(std::string_view bundle, std::s
   SpawnedTable::Item& item = spawned_.Add(serial);
   item.nonce = nonce;
   item.mac = mac;
-  item.bundle = InternBundle(bundle);
+  item.bundle = InternIndex(bundle);
   item.entry.cls = Intern(cls);
   item.entry.spawned = true;
   item.entry.capabilities = std::move(capabilities);
-  metrics_.live.fetch_add(1, std::memory_order_relaxed);
-  metrics_.spawned.fetch_add(1, std::memory_order_relaxed);
-  Notify(ActorEventKind::kSpawned, spawned.address, cls);
+  Registered(spawned.address, cls);
   return spawned;
 }
 
 void Registry::ForgetExpired(Clock::time_point now) {
   // In the order they failed; a longer window at the front only delays the ones behind it.
   while (!failed_spawned_.empty() && failed_spawned_.front().first <= now) {
+    // Its serial is its own, so the entry found is the one that failed, unless already erased.
     const std::string& address = failed_spawned_.front().second;
-    const Entry* entry = Lookup(address);
-    if (entry && entry->state == State::kFailed && entry->failures && entry->failures->failed_until <= now) {
-      Erase(address);
-    }
+    Located located = Locate(address);
+    if (located.entry && located.entry->state == State::kFailed) Erase(address, located);
     failed_spawned_.pop_front();
   }
 }
@@ -104,10 +105,10 @@ int64_t Registry::SerialOf(std::string_view address) const {
 }
 
 void Registry::Remove(const std::string& address, std::string_view detail) {
-  Entry* entry = Lookup(address);
-  if (!entry) return;
-  if (entry->state != State::kFailed) metrics_.live.fetch_sub(1, std::memory_order_relaxed);
-  Erase(address);
+  Located located = Locate(address);
+  if (!located.entry) return;
+  if (located.entry->state != State::kFailed) metrics_.live.fetch_sub(1, std::memory_order_relaxed);
+  Erase(address, located);
   metrics_.stopped.fetch_add(1, std::memory_order_relaxed);
   Notify(ActorEventKind::kStopped, address, detail);
 }
@@ -185,45 +186,42 @@ std::optional<Registry::SpawnedKey> Registry::ParseSpawned(std::string_view addr
   return key;
 }
 
-Registry::Entry* Registry::Lookup(const std::string& address) const {
-  if (auto key = ParseSpawned(address)) {
-    SpawnedTable::Item* item = spawned_.Find(minter_.SerialOf(key->nonce));
-    bool same = item && item->nonce == key->nonce && item->mac == key->mac && item->entry.cls == key->cls &&
-                interned_[item->bundle] == key->bundle;
-    return same ? &item->entry : nullptr;
-  }
+Registry::Located Registry::LocateSpawned(const SpawnedKey& key) const {
+  uint64_t serial = minter_.SerialOf(key.nonce);
+  SpawnedTable::Item* item = spawned_.Find(serial);
+  bool same = item && item->nonce == key.nonce && item->mac == key.mac && item->entry.cls == key.cls &&
+              interned_[item->bundle] == key.bundle;
+  return {same ? &item->entry : nullptr, true, serial};
+}
+
+Registry::Located Registry::Locate(const std::string& address) const {
+  if (auto key = ParseSpawned(address)) return LocateSpawned(*key);
   auto it = named_.find(address);
-  return it == named_.end() ? nullptr : const_cast<Entry*>(&it->second);
+  return {it == named_.end() ? nullptr : const_cast<Entry*>(&it->second), false, 0};
 }
 
 std::pair<Registry::Entry*, bool> Registry::Insert(const std::string& address) {
   // Spawned names are registered by Spawn only: anything else with one finds its entry or nothing.
-  if (ParseSpawned(address)) return {Lookup(address), false};
+  if (auto key = ParseSpawned(address)) return {LocateSpawned(*key).entry, false};
   auto [it, inserted] = named_.try_emplace(address);
   return {&it->second, inserted};
 }
 
-void Registry::Erase(const std::string& address) {
-  if (auto key = ParseSpawned(address)) {
-    if (Lookup(address)) spawned_.Erase(minter_.SerialOf(key->nonce));
-    return;
+void Registry::Erase(const std::string& address, const Located& located) {
+  if (!located.entry) return;
+  if (located.spawned) {
+    spawned_.Erase(located.serial);
+  } else {
+    named_.erase(address);
   }
-  named_.erase(address);
 }
 
-std::string_view Registry::Intern(std::string_view text) {
+uint16_t Registry::InternIndex(std::string_view text) {
   // A bundle has a handful of classes: a linear search beats hashing here.
   auto it = std::ranges::find(interned_, text);
-  if (it != interned_.end()) return *it;
-  return interned_.emplace_back(text);
-}
-
-uint16_t Registry::InternBundle(std::string_view bundle) {
-  std::string_view interned = Intern(bundle);
-  for (size_t i = 0; i < interned_.size(); ++i) {
-    if (interned_[i].data() == interned.data()) return static_cast<uint16_t>(i);
-  }
-  return 0;  // not reached: Intern has just put it there
+  if (it != interned_.end()) return static_cast<uint16_t>(it - interned_.begin());
+  interned_.emplace_back(text);  // at the end of a deque: the other views stay valid
+  return static_cast<uint16_t>(interned_.size() - 1);
 }
 
 // ---- the table of spawned actors -------------------------------------------------------------
@@ -257,13 +255,7 @@ Registry::SpawnedTable::Item& Registry::SpawnedTable::Add(uint64_t serial) {
   if (serial / kChunk != filling_) {
     // The chunk that was filling is full: if every one of its actors is gone already, so is it.
     auto previous = chunks_.find(filling_);
-    if (previous != chunks_.end() && previous->second->used == 0) {
-      chunks_.erase(previous);
-      if (last_index_ == filling_) {
-        last_index_ = UINT64_MAX;
-        last_chunk_ = nullptr;
-      }
-    }
+    if (previous != chunks_.end() && previous->second->used == 0) Drop(filling_);
     filling_ = serial / kChunk;
   }
   Item& item = chunk->items[serial % kChunk];
@@ -280,8 +272,12 @@ void Registry::SpawnedTable::Erase(uint64_t serial) {
   if (!item.used) return;
   item = Item{};  // releases its capabilities and failures now
   --count_;
-  if (--chunk->used == 0 && serial / kChunk != filling_) {
-    chunks_.erase(serial / kChunk);
+  if (--chunk->used == 0 && serial / kChunk != filling_) Drop(serial / kChunk);
+}
+
+void Registry::SpawnedTable::Drop(uint64_t index) {
+  chunks_.erase(index);
+  if (last_index_ == index) {
     last_index_ = UINT64_MAX;
     last_chunk_ = nullptr;
   }

@@ -104,11 +104,22 @@ class Registry {
 
  private:
   void Notify(ActorEventKind kind, std::string_view address, std::string_view detail);
-  // The entry of `address` in whichever table holds it; Insert adds an empty one when missing.
-  Entry* Lookup(const std::string& address) const;
+  // The entry of `address` in whichever table holds it, and for a spawned one its serial (so that
+  // erasing it does not parse and decipher the name again). Insert adds an empty named entry.
+  struct Located {
+    Entry* entry = nullptr;
+    bool spawned = false;
+    uint64_t serial = 0;
+  };
+  Located Locate(const std::string& address) const;
+  Entry* Lookup(const std::string& address) const { return Locate(address).entry; }
   std::pair<Entry*, bool> Insert(const std::string& address);
-  void Erase(const std::string& address);
-  std::string_view Intern(std::string_view text);
+  void Erase(const std::string& address, const Located& located);
+  // Counts and announces an actor just registered.
+  void Registered(std::string_view address, std::string_view cls);
+  // Class and bundle names, kept once: an index into interned_, or a view of the kept copy.
+  uint16_t InternIndex(std::string_view text);
+  std::string_view Intern(std::string_view text) { return interned_[InternIndex(text)]; }
   // Erases the spawned entries whose restart policy gave up and whose window has passed.
   void ForgetExpired(Clock::time_point now);
 
@@ -119,7 +130,7 @@ class Registry {
     std::array<uint8_t, IdMinter::kMacBytes> mac{};
   };
   static std::optional<SpawnedKey> ParseSpawned(std::string_view address);
-  uint16_t InternBundle(std::string_view bundle);
+  Located LocateSpawned(const SpawnedKey& key) const;
 
   // Spawned actors are nearly all of a node's actors (a benchmark spawns a million), so they are
   // found by their serial, which their name carries enciphered (IdMinter::NonceFor): chunks of
@@ -161,6 +172,7 @@ class Registry {
       uint32_t used = 0;
     };
     Chunk* ChunkOf(uint64_t serial) const;
+    void Drop(uint64_t index);  // frees the chunk `index`
 
     std::unordered_map<uint64_t, std::unique_ptr<Chunk>> chunks_;  // by serial / kChunk
     mutable uint64_t last_index_ = UINT64_MAX;  // the chunk found last: spawns and lookups cluster

@@ -121,9 +121,9 @@ class RealmHost {
   }
   // The serial of a name spawned on this node (whether or not the actor lives), else -1.
   virtual int64_t SpawnedSerial(std::string_view address) { return -1; }
-  // Registers `address` here (first use, or an explicit spawn with capabilities_json): "" when it
-  // runs with the bundle's capabilities, the JSON of its narrowed set (starting with "{") when an
-  // existing entry has one, or a "code:message" refusal.
+  // Registers `address` here (first use, or an explicit spawn with capabilities_json): the
+  // capabilities it runs with ("" for the bundle's, else the narrowed set's JSON, starting with
+  // "{": an existing entry keeps its own), or a "code:message" refusal.
   virtual std::string ActivateActor(const std::string& address, std::string_view cls, bool spawned,
                                     std::string_view capabilities_json, bool explicit_spawn) {
     return "unavailable:actors are not available in this context";

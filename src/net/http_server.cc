@@ -716,23 +716,35 @@ HttpListener::~HttpListener() {
   state_->acceptor.close(ignored);
 }
 
-Result<void> HttpListener::CheckAvailable(const std::string& host, uint16_t port) {
-  if (port == 0) return {};
+namespace {
+
+Result<tcp::endpoint> ListenEndpoint(const std::string& host, uint16_t port) {
   beast::error_code error;
   auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, error);
   if (error) return Fail("--listen: \"" + host + "\" is not an IP address");
+  return tcp::endpoint(address, port);
+}
+
+std::string CannotListen(const std::string& host, uint16_t port, const beast::error_code& error) {
+  std::string why = error == asio::error::address_in_use ? "address already in use (another process listens there)"
+                                                          : error.message();
+  return "cannot listen on " + host + ":" + std::to_string(port) + ": " + why;
+}
+
+}  // namespace
+
+Result<void> HttpListener::CheckAvailable(const std::string& host, uint16_t port) {
+  if (port == 0) return {};
+  auto endpoint = ListenEndpoint(host, port);
+  if (!endpoint) return std::unexpected(endpoint.error());
   asio::io_context io;
   tcp::acceptor probe(io);
-  tcp::endpoint endpoint(address, port);
-  probe.open(endpoint.protocol(), error);
+  beast::error_code error;
+  probe.open(endpoint->protocol(), error);
   // SO_REUSEADDR: connections of an earlier node still in TIME_WAIT must not count as a listener.
   if (!error) probe.set_option(asio::socket_base::reuse_address(true), error);
-  if (!error) probe.bind(endpoint, error);
-  if (error == asio::error::address_in_use) {
-    return Fail("cannot listen on " + host + ":" + std::to_string(port) +
-                ": address already in use (another process listens there)");
-  }
-  if (error) return Fail("cannot listen on " + host + ":" + std::to_string(port) + ": " + error.message());
+  if (!error) probe.bind(*endpoint, error);
+  if (error) return Fail(CannotListen(host, port, error));
   return {};
 }
 
@@ -742,10 +754,10 @@ Result<std::unique_ptr<HttpListener>> HttpListener::Open(asio::io_context& io,
                                                          const HttpLimits& limits,
                                                          obs::Logger& logger) {
   auto state = std::make_shared<State>(io, std::move(handler), limits, logger);
+  auto listen = ListenEndpoint(host, port);
+  if (!listen) return std::unexpected(listen.error());
+  const tcp::endpoint& endpoint = *listen;
   beast::error_code error;
-  auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, error);
-  if (error) return Fail("--listen: \"" + host + "\" is not an IP address");
-  tcp::endpoint endpoint(address, port);
   auto& acceptor = state->acceptor;
   acceptor.open(endpoint.protocol(), error);
   if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
@@ -758,9 +770,7 @@ Result<std::unique_ptr<HttpListener>> HttpListener::Open(asio::io_context& io,
   }
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error) {
-    return Fail("cannot listen on " + host + ":" + std::to_string(port) + ": " + error.message());
-  }
+  if (error) return Fail(CannotListen(host, port, error));
   auto bound = acceptor.local_endpoint();
   state->authority = (bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                               : bound.address().to_string()) +

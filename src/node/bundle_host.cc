@@ -449,10 +449,10 @@ std::string BundleHost::ActivateActor(const std::string& address, std::string_vi
   if (!narrowed) return narrowed.error().message;
   auto refusal = actors_.registry->Activate(address, cls, spawned, std::move(*narrowed), explicit_spawn);
   if (refusal) return refusal->code + ":" + refusal->message;
-  if (explicit_spawn) return "";
-  // On first use: an entry that was there keeps its own capabilities (Registry::Activate).
-  const actor::Registry::Entry* now = actors_.registry->Find(address);
-  return now && now->capabilities ? now->capabilities->json : "";
+  // The set it runs with: an entry that was there keeps its own (Registry::Activate; the entry
+  // stays where Find saw it), a new one has what was asked.
+  if (entry) return entry->capabilities ? entry->capabilities->json : "";
+  return std::string(capabilities_json);
 }
 
 const caps::CapabilitySet* BundleHost::NarrowedSet(std::string_view json) {

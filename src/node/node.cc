@@ -60,6 +60,9 @@ Node::Node(engine::Engine& engine, Bundle bundle, const NodeOptions& options, st
 
 Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle, const NodeOptions& options,
                                           std::shared_ptr<obs::Logger> logger) {
+  // Before any isolate is made: a port in use is refused at once.
+  auto available = net::HttpListener::CheckAvailable(options.listen_host, options.listen_port);
+  if (!available) return std::unexpected(available.error());
   std::unique_ptr<Node> node(new Node(engine, std::move(bundle), options, std::move(logger)));
   int shard_count = options.shards > 0 ? options.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   node->watchdog_ = std::make_unique<engine::Watchdog>();
@@ -109,10 +112,6 @@ Result<std::unique_ptr<Node>> Node::Start(engine::Engine& engine, Bundle bundle,
 
   // Listeners: the first binds (and picks the port if 0 was asked), the others join it.
   uint16_t port = options.listen_port;
-  if (auto available = net::HttpListener::CheckAvailable(options.listen_host, port); !available) {
-    node->Shutdown();
-    return std::unexpected(available.error());
-  }
   for (auto& state : node->shards_) {
     Node* self = node.get();
     ShardState* shard_state = state.get();

@@ -253,7 +253,7 @@ class ActorTable {
     if (index > this.filling) {
       // The chunk that was filling is full: if all its actors are gone already, so is it.
       const previous = this.chunks.get(this.filling);
-      if (previous !== undefined && previous.used === 0) this.chunks.delete(this.filling);
+      if (previous !== undefined && previous.used === 0) this.drop(this.filling);
       this.filling = index;
     }
     chunk.slots[serial % kChunk] = actor;
@@ -269,8 +269,11 @@ class ActorTable {
     const chunk = this.chunk(index);
     if (chunk === undefined || chunk.slots[serial % kChunk] !== actor) return;
     chunk.slots[serial % kChunk] = undefined;
-    if (--chunk.used === 0 && index !== this.filling) {
-      this.chunks.delete(index);
+    if (--chunk.used === 0 && index !== this.filling) this.drop(index);
+  }
+  drop(index) {
+    this.chunks.delete(index);
+    if (this.lastIndex === index) {
       this.lastIndex = -1;
       this.lastChunk = undefined;
     }
@@ -589,11 +592,9 @@ function finished(delivery) {
     }
     actor.pending--;
     stats[1]--;
+    if (hasWaiters(actor)) admitWaiters(actor);
     const extra = actor.extra;
-    if (extra !== null) {
-      if (extra.waiters !== null && extra.waiters.length > 0) admitWaiters(actor);
-      if (extra.pressured && actor.pending * 2 <= limits.mailbox) extra.pressured = false;
-    }
+    if (extra !== null && extra.pressured && actor.pending * 2 <= limits.mailbox) extra.pressured = false;
   }
 }
 
@@ -958,7 +959,7 @@ function activate(address, className, spawned, capsJson, explicit) {
     const [code, message] = splitRefusal(answer);
     return NativePromise.reject(new ActorError(code, message));
   }
-  return settled(startActor(address, className, explicit ? capsJson : answer));
+  return settled(startActor(address, className, answer));
 }
 function settled(outcome) {
   if (outcome === null) return NativePromise.resolve();
@@ -1130,7 +1131,7 @@ internal.actorRestart = (address, className, spawned, capsJson) => {
     return false;
   }
   const ok = !(construct(actor) instanceof ActorError);
-  if (ok && actor.extra !== null && actor.extra.waiters !== null) admitWaiters(actor);
+  if (ok && hasWaiters(actor)) admitWaiters(actor);
   return ok;
 };
 
