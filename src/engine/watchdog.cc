@@ -1,5 +1,6 @@
 #include "engine/watchdog.h"
 
+#include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
@@ -25,19 +26,19 @@ void CpuMonitor::BindToCurrentThread() {
 
 void CpuMonitor::Begin(Isolate* isolate, std::chrono::nanoseconds budget) {
   std::lock_guard lock(mutex_);
-  current_ = isolate;
+  current_.store(isolate, std::memory_order_relaxed);
   budget_ns_.store(budget.count(), std::memory_order_relaxed);
   epoch_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void CpuMonitor::End() {
   std::lock_guard lock(mutex_);
-  current_ = nullptr;
+  current_.store(nullptr, std::memory_order_relaxed);
 }
 
 void CpuMonitor::TerminateCurrent(TerminationReason reason) {
   std::lock_guard lock(mutex_);
-  if (current_) current_->Terminate(reason);
+  if (Isolate* current = current_.load(std::memory_order_relaxed)) current->Terminate(reason);
 }
 
 Watchdog::Watchdog(std::chrono::milliseconds tick) : tick_(tick), thread_([this] { Run(); }) {}
@@ -62,6 +63,7 @@ void Watchdog::Remove(CpuMonitor* monitor) {
 }
 
 void Watchdog::Run() {
+  pthread_setname_np(pthread_self(), "mar-watchdog");
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     wake_.wait_for(lock, tick_);
@@ -71,21 +73,29 @@ void Watchdog::Run() {
 }
 
 void Watchdog::Check(CpuMonitor& monitor) {
-  if (!monitor.bound_) return;
-  std::lock_guard lock(monitor.mutex_);
-  if (!monitor.current_) return;
+  if (!monitor.bound_ || !monitor.current_.load(std::memory_order_relaxed)) return;
+  // The clock is read outside the lock: reading another thread's CPU clock is a system call
+  // (microseconds on a VM), and a shard that begins or ends an event while the watchdog holds the
+  // lock sleeps on it. With the read inside, a watchdog preempted there (on cores the node shares
+  // with its clients) stalled the shard for a scheduler slice: milliseconds on a request.
   int64_t now = ThreadCpuNanos(monitor.thread_clock_);
-  uint32_t epoch = monitor.epoch_.load(std::memory_order_relaxed);
-  if (epoch != monitor.seen_epoch_) {
-    // A new event began since the last sample; its CPU time counts from here (at most one tick
-    // late, so a budget is enforced within +tick).
-    monitor.seen_epoch_ = epoch;
-    monitor.event_start_cpu_ns_ = now;
-    return;
+  bool new_event = false;
+  {
+    std::lock_guard lock(monitor.mutex_);
+    Isolate* current = monitor.current_.load(std::memory_order_relaxed);
+    if (!current) return;
+    uint32_t epoch = monitor.epoch_.load(std::memory_order_relaxed);
+    if (epoch != monitor.seen_epoch_) {
+      monitor.seen_epoch_ = epoch;
+      new_event = true;
+    } else if (now - monitor.event_start_cpu_ns_ > monitor.budget_ns_.load(std::memory_order_relaxed)) {
+      current->Terminate(TerminationReason::kCpuLimit);
+    }
   }
-  if (now - monitor.event_start_cpu_ns_ > monitor.budget_ns_.load(std::memory_order_relaxed)) {
-    monitor.current_->Terminate(TerminationReason::kCpuLimit);
-  }
+  // A new event began since the last sample; its CPU time counts from a reading taken after it
+  // began (the one above may predate it), so it is charged at most one tick late, never early:
+  // a budget is enforced within +tick.
+  if (new_event) monitor.event_start_cpu_ns_ = ThreadCpuNanos(monitor.thread_clock_);
 }
 
 }  // namespace mar::engine

@@ -46,8 +46,10 @@ class CpuMonitor {
   friend class Watchdog;
   std::atomic<uint32_t> epoch_{0};
   std::atomic<int64_t> budget_ns_{0};
-  Isolate* current_ = nullptr;  // guarded by mutex_
-  std::mutex mutex_;            // taken per event end and per watchdog check of this monitor
+  // Written under mutex_; the watchdog also reads it without the lock, as a hint that there is
+  // an event worth sampling.
+  std::atomic<Isolate*> current_{nullptr};
+  std::mutex mutex_;  // taken per event begin and end, and briefly per watchdog check
   clockid_t thread_clock_{};
   bool bound_ = false;
   // Watchdog-side sampling state.
