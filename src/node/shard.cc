@@ -34,8 +34,7 @@ void Shard::Run() {
   while (io_.run_one() > 0) {
     Clock::time_point busy_since = Clock::now();
     while (io_.poll_one() > 0) {
-      Clock::time_point now = Clock::now();
-      if (now - busy_since < kBusySlice) continue;
+      if (Clock::now() - busy_since < kBusySlice) continue;
       sched_yield();
       busy_since = Clock::now();
     }
