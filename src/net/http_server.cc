@@ -7,11 +7,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <list>
+#include <utility>
 
 namespace mar::net {
 
@@ -33,6 +35,8 @@ constexpr size_t kWriteHighWater = 256 * 1024;
 constexpr size_t kWriteLowWater = 64 * 1024;
 // One read of a streamed request body delivers at most this much.
 constexpr size_t kBodyChunkBytes = 64 * 1024;
+// A whole response's body up to this size is copied behind its head and sent with it.
+constexpr size_t kCoalesceBytes = 16 * 1024;
 
 }  // namespace
 
@@ -58,6 +62,13 @@ struct HttpListener::State {
   asio::steady_timer sweep;
   std::string date;  // the Date header's value (IMF-fixdate), to the second
   std::list<std::weak_ptr<Session>> sessions;
+  // Sessions waiting for a step that one posted handler does for all of them (see Later).
+  struct Batch {
+    std::vector<std::shared_ptr<Session>> waiting;
+    std::vector<std::shared_ptr<Session>> running;
+  };
+  Batch flushes;  // whole responses to send (Session::Flush)
+  Batch reads;    // keep-alive sessions to start reading the next request (StartHeadRead)
 };
 
 namespace {
@@ -73,6 +84,10 @@ bool IsHopByHop(std::string_view name) {
 
 const char* kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
+using Step = void (Session::*)();
+void Later(const std::shared_ptr<State>& state, State::Batch State::*batch, Step step,
+           std::shared_ptr<Session> session);
+
 // One connection: reads a request, hands it to the handler with an Exchange, writes the response,
 // and (keep-alive) reads the next. Requests are taken one at a time, so pipelined requests wait in
 // the socket until the response before them is complete.
@@ -85,6 +100,8 @@ class Session : public std::enable_shared_from_this<Session> {
     self_ = self;
     beast::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    // Whole responses are sent with a plain write_some (Flush), which must never block the shard.
+    socket_.non_blocking(true, ignored);
     ReadHead();
   }
   void CloseIfIdle() {
@@ -200,9 +217,59 @@ class Session : public std::enable_shared_from_this<Session> {
     head_parser_->header_limit(state_->limits.header_bytes);
     head_parser_->body_limit(state_->limits.body_bytes);  // Beast checks Content-Length against it
     Expire(state_->limits.idle_timeout);
-    http::async_read_header(
-        socket_, buffer_, *head_parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) { self->OnHead(error); });
+    // A pipelined request may be buffered already; it is parsed from the loop, never on this
+    // stack (a response that ends inside JS gets here).
+    if (buffer_.size() > 0) {
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->ParseHead(); });
+      return;
+    }
+    Later(state_, &State::reads, &Session::StartHeadRead, shared_from_this());
+  }
+
+  // The head is read with the socket's own async_read_some and Beast's parser rather than
+  // http::async_read_header: its composed operations (two layers of coroutine, each tracking
+  // work on the executor) cost more per keep-alive request than the parse itself.
+  void ParseHead() {
+    if (closed_) return;
+    beast::error_code error;
+    size_t used = head_parser_->put(buffer_.data(), error);
+    buffer_.consume(used);
+    if (error == http::error::need_more) return ReadHeadBytes();
+    OnHead(error);
+  }
+
+  // As Beast reads: at least 512 bytes of room, at most 64 KiB; the parser's header limit bounds
+  // how far the buffer grows.
+  asio::mutable_buffer ReadRoom() {
+    return buffer_.prepare(std::clamp<size_t>(buffer_.capacity() - buffer_.size(), 512, 65536));
+  }
+
+  // Asio tries a read at once when it starts one, and a keep-alive client whose response just
+  // left has rarely sent its next request yet: started right after the response, about four reads
+  // in five came back empty (a wasted system call each). Started once the shard has handled what
+  // was ready (the listener's batch of reads), fewer than half do.
+  void StartHeadRead() {
+    if (!closed_ && phase_ == Phase::kReading) ReadHeadBytes();
+  }
+
+  void ReadHeadBytes() {
+    socket_.async_read_some(ReadRoom(), [self = shared_from_this()](beast::error_code error, size_t got) {
+      self->buffer_.commit(got);
+      if (self->closed_) return self->Settle();
+      self->OnHeadBytes(error);
+    });
+  }
+
+  void OnHeadBytes(beast::error_code error) {
+    if (error == asio::error::eof) {
+      // A head cut short is malformed; a connection closed between requests is not.
+      if (!head_parser_->got_some()) return OnHead(http::error::end_of_stream);
+      error = {};
+      head_parser_->put_eof(error);
+      return OnHead(error ? error : beast::error_code(http::error::partial_message));
+    }
+    if (error) return OnHead(error);
+    ParseHead();
   }
 
   static bool Benign(const beast::error_code& error) {
@@ -442,11 +509,40 @@ class Session : public std::enable_shared_from_this<Session> {
     WriteOut();
   }
 
-  // Writes head_out_ and (unless HEAD) body_out_, then finishes the exchange.
+  // Queues head_out_ and (unless HEAD) body_out_ for the listener's next flush; the exchange
+  // finishes once they are written.
   void WriteOut() {
     if (head_request_) body_out_.clear();  // Content-Length stays that of the full body
+    // A small body rides in the head's buffer: one send of one buffer.
+    if (body_out_.size() <= kCoalesceBytes) {
+      head_out_.append(body_out_);
+      body_out_.clear();
+    }
     Expire(state_->limits.read_timeout);
+    Later(state_, &State::flushes, &Session::Flush, shared_from_this());
+  }
+
+ public:
+  // Sends what WriteOut queued (from the listener's flush, on a clean stack). Most responses fit
+  // the socket's send buffer: the socket is non-blocking, so this either sends all at once or
+  // leaves the rest to an asynchronous write.
+  void Flush() {
+    if (closed_) return;
+    beast::error_code error;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head_out_), asio::buffer(body_out_)};
+    size_t sent = socket_.write_some(buffers, error);
+    if (error && error != asio::error::would_block && error != asio::error::try_again) {
+      Settle();
+      body_out_.clear();
+      return Finish(false);
+    }
+    if (sent == head_out_.size() + body_out_.size()) {
+      Settle();
+      body_out_.clear();
+      return Finish(true);
+    }
+    size_t head_sent = std::min(sent, head_out_.size());
+    buffers = {asio::buffer(head_out_) + head_sent, asio::buffer(body_out_) + (sent - head_sent)};
     asio::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code error, size_t) {
       self->Settle();
       self->body_out_.clear();
@@ -454,6 +550,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+ private:
   void WriteStreamHead(ResponseHead head) {
     // HTTP/1.0 has no chunked encoding: the body ends when the connection does.
     if (http10_) keep_alive_ = false;
@@ -616,6 +713,31 @@ class SessionExchange final : public Exchange {
   asio::any_io_executor executor_;
 };
 
+// Runs `step` for `session` from a handler posted behind the work the shard has queued now, one
+// handler for every session that waits for the same step.
+//
+// Whole responses are not sent from inside the handler that makes them but gathered this way:
+// the requests of one wake-up are all handled first (their JS runs back to back), then their
+// responses go out in a row, and the client is woken once for the lot rather than after each.
+// A/B on the 2-core machine, hello -c32 with wrk beside the node: +5 % req/s and 1.7 µs less
+// user CPU per request, p99 unchanged. A response waits at most for the handlers that were
+// already queued when it was made.
+void Later(const std::shared_ptr<State>& state, State::Batch State::*batch, Step step,
+           std::shared_ptr<Session> session) {
+  State::Batch& waiting = (*state).*batch;
+  waiting.waiting.push_back(std::move(session));
+  if (waiting.waiting.size() > 1) return;
+  asio::post(state->io, [weak = std::weak_ptr<State>(state), batch, step] {
+    auto state = weak.lock();
+    if (!state) return;
+    State::Batch& due = (*state).*batch;
+    // Swapped out first: a step may queue its session for the next round.
+    due.running.swap(due.waiting);
+    for (auto& session : due.running) ((*session).*step)();
+    due.running.clear();
+  });
+}
+
 void Session::Dispatch(std::string body, bool streamed) {
   auto& request = streamed         ? body_parser_->get().base()
                   : string_parser_ ? string_parser_->get().base()
@@ -648,6 +770,7 @@ void Session::Dispatch(std::string body, bool streamed) {
   ++serial_;
   ++state_->active_requests;
   deadline_ = std::chrono::steady_clock::time_point::max();
+  // Before the handler runs: it may answer at once, and the next request is read from there.
   state_->handler(std::move(incoming), std::make_shared<SessionExchange>(
                                            shared_from_this(), serial_, socket_.get_executor()));
 }
