@@ -530,7 +530,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     beast::error_code error;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head_out_), asio::buffer(body_out_)};
-    size_t sent = socket_.write_some(buffers, error);
+    // One buffer is a plain send(); two take sendmsg() and its vector, measurably dearer here.
+    size_t sent = body_out_.empty() ? socket_.write_some(buffers[0], error) : socket_.write_some(buffers, error);
     if (error && error != asio::error::would_block && error != asio::error::try_again) {
       Settle();
       body_out_.clear();
