@@ -228,27 +228,44 @@ void BundleHost::ReleaseGrowableWasmMemory() { engine_.ReleaseGrowableWasmMemory
 
 template <class Body>
 bool BundleHost::RunEvent(Body&& body, std::chrono::milliseconds budget) {
-  if (dead_) return false;
-  v8::Isolate* isolate = isolate_->get();
-  v8::Isolate::Scope isolate_scope(isolate);
-  v8::HandleScope handle_scope(isolate);
-  v8::Local<v8::Context> context = realm_->context();
-  v8::Context::Scope context_scope(context);
-  engine::CpuMonitor& monitor = shard_.cpu_monitor();
+  return RunEvents(1, [&](size_t) { body(); }, budget);
+}
+
+template <class Body>
+bool BundleHost::RunEvents(size_t count, Body&& body, std::chrono::milliseconds budget) {
   if (budget.count() == 0) budget = std::chrono::milliseconds(bundle_.limits.cpu_ms_per_event);
-  monitor.Begin(isolate_.get(), budget);
-  {
-    v8::TryCatch try_catch(isolate);
-    body();
-    if (!isolate_->terminated()) isolate->PerformMicrotaskCheckpoint();
-    if (try_catch.HasCaught() && !try_catch.HasTerminated() && !isolate_->terminated()) {
-      Log(obs::Level::kError, "Uncaught " + engine::DescribeException(isolate, context, try_catch).Full());
+  size_t next = 0;
+  while (next < count) {
+    if (dead_) return false;
+    v8::Isolate* isolate = isolate_->get();
+    {
+      v8::Isolate::Scope isolate_scope(isolate);
+      v8::HandleScope handle_scope(isolate);
+      v8::Local<v8::Context> context = realm_->context();
+      v8::Context::Scope context_scope(context);
+      engine::CpuMonitor& monitor = shard_.cpu_monitor();
+      while (next < count && !isolate_->terminated()) {
+        // Each event has its own budget, microtask checkpoint and error report; only the entry
+        // into the isolate is shared.
+        v8::HandleScope event_scope(isolate);
+        monitor.Begin(isolate_.get(), budget);
+        {
+          v8::TryCatch try_catch(isolate);
+          body(next++);
+          if (!isolate_->terminated()) isolate->PerformMicrotaskCheckpoint();
+          if (try_catch.HasCaught() && !try_catch.HasTerminated() && !isolate_->terminated()) {
+            Log(obs::Level::kError, "Uncaught " + engine::DescribeException(isolate, context, try_catch).Full());
+          }
+          // Describing a rejection can run user code (toString, a stack getter): still inside the budget.
+          if (!isolate_->terminated()) realm_->ReportUnhandledRejections();
+        }
+        monitor.End();
+      }
     }
-    // Describing a rejection can run user code (toString, a stack getter): still inside the budget.
-    if (!isolate_->terminated()) realm_->ReportUnhandledRejections();
+    // The events after a terminated one run once the isolate has recovered (or never: a host
+    // that dies fails every request in flight).
+    if (isolate_->terminated() && !Recover(isolate_->termination_reason())) return false;
   }
-  monitor.End();
-  if (isolate_->terminated()) return Recover(isolate_->termination_reason());
   return true;
 }
 
@@ -359,13 +376,35 @@ void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net
   }
   uint64_t id = next_id_++;
   pending_.emplace(id, PendingRequest{std::move(exchange)});
-  std::vector<std::pair<std::string_view, std::string_view>> headers;
-  headers.reserve(request.headers.size());
-  for (const auto& [name, value] : request.headers) headers.emplace_back(name, value);
-  RunEvent([&] {
-    realm_->DispatchFetch(id, request.method, request.url, headers, request.body, request.streamed_body,
-                          request.has_body, actor);
+  // Requests wait for one handler, posted behind the I/O the shard has ready, that runs them all
+  // in a single entry into the isolate (each still its own event). Entering and leaving V8 per
+  // request cost about as much as the request's own JS; A/B on the 2-core machine, hello -c32:
+  // +4 % req/s.
+  queued_.push_back(QueuedRequest{id, std::move(request), std::string(actor)});
+  if (queued_.size() > 1) return;
+  shard_.Post([weak = std::weak_ptr<BundleHost*>(alive_)] {
+    auto alive = weak.lock();
+    if (alive && *alive) (*alive)->DispatchQueued();
   });
+}
+
+void BundleHost::DispatchQueued() {
+  // Swapped out first: a handler may queue more (a request it makes to this bundle's own URL is
+  // not one, but nothing here should depend on that).
+  std::vector<QueuedRequest> batch;
+  batch.swap(queued_);
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  RunEvents(batch.size(), [&](size_t i) {
+    const QueuedRequest& queued = batch[i];
+    const net::IncomingRequest& request = queued.request;
+    headers.clear();
+    for (const auto& [name, value] : request.headers) headers.emplace_back(name, value);
+    realm_->DispatchFetch(queued.id, request.method, request.url, headers, request.body, request.streamed_body,
+                          request.has_body, queued.actor);
+  });
+  // Kept for the next batch: its capacity saves an allocation per wake-up.
+  batch.clear();
+  if (queued_.empty()) queued_.swap(batch);
 }
 
 // ---- actors ----------------------------------------------------------------------------------

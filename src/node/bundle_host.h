@@ -109,6 +109,13 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   // false if the isolate was terminated during it.
   template <class Body>
   bool RunEvent(Body&& body, std::chrono::milliseconds budget = {});
+  // Runs body(0) ... body(count - 1), each as one event as RunEvent does, entering the isolate
+  // once for all of them; after a termination the rest run if the isolate recovers. Returns
+  // false if the host died.
+  template <class Body>
+  bool RunEvents(size_t count, Body&& body, std::chrono::milliseconds budget = {});
+  // Runs the HTTP requests DispatchFetch queued.
+  void DispatchQueued();
   // After a CPU or memory termination: blames the actor whose code was running, if the runtime
   // can tell, and keeps the isolate; otherwise discards it. Returns whether the host lives on.
   bool Recover(engine::TerminationReason reason);
@@ -150,6 +157,13 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
     bool streaming = false;
   };
   std::unordered_map<uint64_t, PendingRequest> pending_;
+  // Requests received and not yet handed to JS (DispatchQueued runs them).
+  struct QueuedRequest {
+    uint64_t id;
+    net::IncomingRequest request;
+    std::string actor;  // the routed actor's address, or empty
+  };
+  std::vector<QueuedRequest> queued_;
   uint64_t next_id_ = 1;
   size_t background_work_ = 0;  // requests and outbound fetches share one id space (stream ids)
   bool dead_ = false;
