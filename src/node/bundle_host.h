@@ -69,6 +69,10 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   void StopActors();
   // Called (on the shard, from inside an event) when the host dies; the owner discards it later.
   void set_on_death(std::function<void()> on_death) { on_death_ = std::move(on_death); }
+  // Takes the requests this host received but never handed to JS because it died first (the node
+  // gives them to the bundle's next isolate). Without one they fail with 503.
+  using Redispatch = std::function<void(net::IncomingRequest, std::shared_ptr<net::Exchange>)>;
+  void set_redispatch(Redispatch redispatch) { redispatch_ = std::move(redispatch); }
 
   // RealmHost
   void Log(obs::Level level, std::string_view message) override;
@@ -159,8 +163,8 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   std::unordered_map<uint64_t, PendingRequest> pending_;
   // Requests received and not yet handed to JS (DispatchQueued runs them).
   struct QueuedRequest {
-    uint64_t id;
     net::IncomingRequest request;
+    std::shared_ptr<net::Exchange> exchange;
     std::string actor;  // the routed actor's address, or empty
   };
   std::vector<QueuedRequest> queued_;
@@ -169,6 +173,7 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   bool dead_ = false;
   bool timer_posted_ = false;  // a due-now RunTimers is queued on the shard
   std::function<void()> on_death_;
+  Redispatch redispatch_;
   ActorServices actors_;
   bool pump_posted_ = false;     // a RunActorPump is queued on the shard
   // Requests from other shards delivered here and not answered yet: (origin shard, call id).

@@ -182,6 +182,16 @@ Result<void> Node::StartHost(ShardState& state) {
                      " in " + std::to_string(elapsed.count()) + " ms");
   state.host = std::move(*host);  // destroys a dead predecessor, which answers its pending requests
   state.host->set_on_death(DiscardWhenDead(&state));
+  // Posted: the dead host is discarded first (DiscardWhenDead posted that earlier), so the request
+  // meets a fresh isolate.
+  state.host->set_redispatch([this, shard_state = &state](net::IncomingRequest request,
+                                                         std::shared_ptr<net::Exchange> exchange) {
+    shard_state->shard.Post([this, shard_state, request = std::move(request), exchange = std::move(exchange)]() mutable {
+      // Tearing down, the connection is closed anyway; no isolate is started for it.
+      if (tearing_down_.load(std::memory_order_acquire)) return;
+      HandleRequest(*shard_state, std::move(request), std::move(exchange));
+    });
+  });
   return {};
 }
 

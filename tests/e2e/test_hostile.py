@@ -64,6 +64,34 @@ class HostileTest(NodeTest):
     def test_promise_loop_that_never_yields(self):
         self.check_attack("/promise-loop")
 
+    def test_requests_beside_a_runaway_are_answered(self):
+        # Requests that arrive together run as events of one entry into the isolate. The runaway
+        # discards the isolate; the requests that had not reached it yet go to the next isolate
+        # and are answered, rather than failing with the runaway (only requests already inside
+        # the isolate share its fate).
+        import socket
+        import time
+        conns = [socket.create_connection((self.node.host, self.node.port), timeout=60) for _ in range(7)]
+        try:
+            # /busy holds the only shard; the runaway and the five requests after it arrive
+            # meanwhile and are read in one round, the runaway first.
+            paths = ["/busy", "/loop"] + ["/ok"] * 5
+            for conn, path in zip(conns, paths):
+                conn.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+                if path == "/busy":
+                    time.sleep(0.1)
+            statuses = []
+            for conn in conns:
+                data = b""
+                while chunk := conn.recv(65536):
+                    data += chunk
+                statuses.append(int(data.split(b" ", 2)[1]))
+        finally:
+            for conn in conns:
+                conn.close()
+        self.assertEqual(statuses, [200, 503] + [200] * 5)
+        self.assertIsNone(self.node.proc.poll(), "the node died")
+
     def test_runaway_timer_is_stopped(self):
         status, _, body = self.node.get("/timer-loop")
         self.assertEqual(status, 200)

@@ -18,6 +18,12 @@ export default {
   async fetch(request) {
     const { pathname } = new URL(request.url);
     if (pathname === "/ok") return new Response(`ok ${++served}`);
+    if (pathname === "/busy") {
+      // Holds the shard (well within the CPU limit) so that requests sent meanwhile arrive together.
+      const until = Date.now() + 300;
+      while (Date.now() < until) {}
+      return new Response("done");
+    }
     const attack = attacks[pathname];
     if (!attack) return new Response("not found", { status: 404 });
     const result = await attack();
