@@ -18,10 +18,15 @@ import json, os, shutil, statistics
 SCHEMA = 1
 
 
-def record(scenario, metric, unit, better, system, values, *, version="", command="", note="", error=None):
+def record(scenario, metric, unit, better, system, values, *, version="", command="", note="", error=None,
+           paired=False):
+    """`paired`: value i of every system was measured in the same short stretch of time as value i
+    of the others (alternating runs), so the systems are compared round by round (compare)."""
     assert better in ("higher", "lower", "none"), better
     r = {"scenario": scenario, "metric": metric, "unit": unit, "better": better, "system": system,
          "version": version, "command": command, "note": note}
+    if paired:
+        r["paired"] = True
     if error is not None:
         r["error"] = str(error)
     else:
@@ -48,8 +53,36 @@ def overlap(a, b):
     return not (max(a) < min(b) or max(b) < min(a))
 
 
-def compare(mar, peer, better):
+def sign_test_needs(rounds, alpha=0.05):
+    """The fewest of `rounds` paired rounds one side must win for a one-sided sign test at `alpha`
+    (each round a fair coin if the two were the same): 7 of 8, 9 of 10, 8 of 8 at 0.01."""
+    from math import comb
+    for k in range(rounds + 1):
+        if sum(comb(rounds, j) for j in range(k, rounds + 1)) / 2 ** rounds <= alpha:
+            return k
+    return None
+
+
+def compare_paired(mar, peer, better):
+    """mar against a peer measured in alternating rounds: the median of the per-round ratios, given
+    only when one side is ahead in enough rounds for a sign test (sign_test_needs)."""
+    rounds = [(m / p if better == "higher" else p / m) for m, p in zip(mar, peer) if m > 0 and p > 0]
+    if not rounds:
+        return None, "—"
+    ratio = statistics.median(rounds)
+    ahead = sum(r > 1 for r in rounds)
+    behind = sum(r < 1 for r in rounds)
+    needs = sign_test_needs(len(rounds))
+    if needs is not None and max(ahead, behind) >= needs:
+        return ratio, f"{ratio:.2f}x (ahead in {ahead} of {len(rounds)} rounds)"
+    return None, f"no clear difference ({ratio:.2f}x, ahead in {ahead} of {len(rounds)} rounds)"
+
+
+def compare(mar, peer, better, paired=False):
     """mar against a peer as (ratio or None, text); ratio > 1 means mar is better.
+
+    Paired rounds (record(..., paired=True) on both sides, as many of each) are compared round by
+    round (compare_paired). Otherwise:
 
     With one round each side there is no spread to judge, so the ratio is given and marked
     "1 round". With several, a ratio whose [min, max] ranges overlap is refused: the runs do not
@@ -57,6 +90,8 @@ def compare(mar, peer, better):
     combined spread would explain — both medians outside the other's range."""
     if better == "none" or not mar or not peer:
         return None, "—"
+    if paired and len(mar) == len(peer) and len(mar) > 1:
+        return compare_paired(mar, peer, better)
     m, p = statistics.median(mar), statistics.median(peer)
     if m <= 0 or p <= 0:
         return None, "—"

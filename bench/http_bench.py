@@ -20,11 +20,19 @@ little (the "resp" column). mar runs with its default shard count (one per core)
 default single server loop. wrk runs on the same machine: its threads compete with the server for
 the CPU cores, for every runtime alike, so these are loopback figures for this machine.
 
+Then, because this VM's speed can move by more than 10 % within a minute and three rounds taken
+one runtime after another cannot tell apart runtimes that close: "hello HTTP, -c32, alternating".
+Every server is up at once (each on its own port; an idle server costs the others nothing), and
+--alternating rounds (8) each run wrk -d3s against every runtime in turn, the first rotating. The
+rounds are paired in time, so mar is compared with each peer round by round: the median of the
+per-round ratios, given only when one side is ahead in enough rounds for a sign test at 5 % (7 of
+8; bench/benchlib.py compare_paired).
+
 Peers come from scripts/setup-peers.sh (bench/.peers/bin) and the machine's node; a runtime that
 is missing is skipped with the reason.
 
 Usage: bench/http_bench.py [--duration S] [--rounds N] [--only mar,node] [--connections 32,256]
-                           [--no-echo] [--json FILE]
+                           [--no-echo] [--no-url] [--alternating N] [--json FILE]
 Environment: MAR_BINARY (default build/mar), HTTP_DURATION, HTTP_ROUNDS.
 (Not named http.py: in bench/ that would shadow the standard library's http for run.py.)
 """
@@ -331,6 +339,86 @@ def measure(name, command, env, args, loads, tmp):
             log(f"{name} output: {server.output.decode(errors='replace').strip()[-500:]}")
 
 
+ALTERNATING = "hello HTTP, -c32, alternating"
+ALTERNATING_SECONDS = 3
+
+
+def alternating(available, args):
+    """Every server up at once, then rounds of short wrk runs against each in turn:
+    ({name: [{"rps", "p99", "errors"} per round]}, {name: why it dropped out})."""
+    servers, failures = {}, {}
+    results = {name: [] for name, _, _ in available}
+    try:
+        for name, command, env in available:
+            port = startup.free_port()
+            servers[name] = (Server(command(port), env), port)
+        live = []
+        for name, _, _ in available:
+            server, port = servers[name]
+            if not startup.first_ok(port, time.perf_counter() + 30) or server.proc.poll() is not None:
+                failures[name] = "did not answer 200 within 30 s"
+                continue
+            wrk(port, args.threads, 32, max(args.warmup, 1))
+            live.append(name)
+        for r in range(args.alternating):
+            log(f"alternating round {r + 1}/{args.alternating}")
+            for name in live[r % len(live):] + live[:r % len(live)] if live else []:
+                server, port = servers[name]
+                try:
+                    rps, _, p99, errors = wrk(port, args.threads, 32, ALTERNATING_SECONDS)
+                    if server.proc.poll() is not None:
+                        raise RuntimeError(f"exited with {server.proc.returncode}")
+                except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                    failures[name] = str(e).splitlines()[0]
+                    continue
+                results[name].append({"rps": rps, "p99": p99, "errors": errors})
+            live = [name for name in live if name not in failures]
+    finally:
+        for server, _ in servers.values():
+            server.stop()
+    # Rounds pair up only while every system has one: a system that dropped out has none.
+    for name in failures:
+        results[name] = []
+    return results, failures
+
+
+def alternating_records(available, versions, commands, results, failures, args):
+    out = []
+    for name, _, _ in available:
+        rs = results[name]
+        command = f"{commands[name]}; wrk -t{args.threads} -c32 -d{ALTERNATING_SECONDS}s --latency, alternating"
+        if not rs:
+            out.append(benchlib.record(ALTERNATING, "req/s", "req/s", "higher", name, [], version=versions[name],
+                                       command=command, error=failures.get(name, "no result")))
+            continue
+        errors = sum(x["errors"] for x in rs)
+        for key, metric, unit, better in (("rps", "req/s", "req/s", "higher"), ("p99", "p99 latency", "ms", "lower")):
+            out.append(benchlib.record(ALTERNATING, metric, unit, better, name, [x[key] for x in rs],
+                                       version=versions[name], command=command, paired=True,
+                                       note=f"{errors} errors" if errors else ""))
+    return out
+
+
+def print_alternating(available, results, failures, args):
+    print(f"\n{ALTERNATING}: every server up at once; {args.alternating} rounds of wrk -t{args.threads} -c32 "
+          f"-d{ALTERNATING_SECONDS}s against each in turn; medians [min-max], mar against each peer round by round")
+    print("| runtime | req/s | p99 | errors | mar/peer req/s | mar/peer p99 |")
+    print("|---|---|---|---|---|---|")
+    mar = results.get("mar", [])
+    for name, _, _ in available:
+        rs = results[name]
+        if not rs:
+            print(f"| {name} | failed: {failures.get(name, '?')} | | | | |")
+            continue
+        ratios = ["—", "—"]
+        if name != "mar" and mar:
+            ratios = [benchlib.compare([x[k] for x in mar], [x[k] for x in rs], better, paired=True)[1]
+                      for k, better in (("rps", "higher"), ("p99", "lower"))]
+        print(f"| {name} | {spread([x['rps'] for x in rs], lambda v: f'{v:,.0f}')} "
+              f"| {spread([x['p99'] for x in rs], lambda v: f'{v:.2f}', ' ms')} "
+              f"| {sum(x['errors'] for x in rs)} | {ratios[0]} | {ratios[1]} |")
+
+
 # --- report ------------------------------------------------------------------------------------
 
 def spread(values, fmt, unit=""):
@@ -395,6 +483,8 @@ def main():
     ap.add_argument("--connections", default="32,256", help="wrk -c of the hello workloads, comma-separated (32,256)")
     ap.add_argument("--no-echo", action="store_true", help="leave out the 10 KB JSON echo workload")
     ap.add_argument("--no-url", action="store_true", help="leave out the URL-routing workload")
+    ap.add_argument("--alternating", type=int, default=int(os.environ.get("HTTP_ALTERNATING", "8")),
+                    help="rounds of the alternating hello -c32 scenario, every server up at once (8; 0 leaves it out)")
     ap.add_argument("--only", default="", help="comma-separated runtimes, e.g. mar,node")
     ap.add_argument("--json", default="", help="also write the figures as benchlib records to this file")
     args = ap.parse_args()
@@ -438,6 +528,7 @@ def main():
                 except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
                     failures.setdefault(name, []).append(str(e).splitlines()[0])
                     log(f"round {r + 1}/{args.rounds} {name}: failed: {failures[name][-1]}")
+    alt_results, alt_failures = alternating(available, args) if args.alternating > 0 else ({}, {})
 
     print(f"\nHTTP benches; nproc={os.cpu_count()}, wrk on the same cores as the server; 1-min load average "
           f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
@@ -445,9 +536,14 @@ def main():
                     if n != "mar --shards 1"))
     for load in loads:
         print_table(load, available, versions, results, failures, args)
+    if args.alternating > 0:
+        print_alternating(available, alt_results, alt_failures, args)
     for name, reasons in failures.items():
         print(f"{name}: {len(reasons)} of {args.rounds} round(s) failed: {reasons[-1]}")
-    benchlib.write_json(args.json, records(loads, available, versions, commands, results, failures, args))
+    out = records(loads, available, versions, commands, results, failures, args)
+    if args.alternating > 0:
+        out += alternating_records(available, versions, commands, alt_results, alt_failures, args)
+    benchlib.write_json(args.json, out)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import benchlib  # noqa: E402
 # (step, script, full-run arguments, --quick arguments)
 STEPS = [
     ("startup", "bench/startup.py", [], ["--rounds", "3"]),
-    ("http", "bench/http_bench.py", [], ["--rounds", "1", "--duration", "2"]),
+    ("http", "bench/http_bench.py", [], ["--rounds", "1", "--duration", "2", "--alternating", "2"]),
     ("timers", "bench/timers/timers_bench.py", [], ["--rounds", "2"]),
     ("actors", "bench/actors/actors_bench.py", [], ["--quick"]),
     ("wasm", "bench/wasm/wasm_bench.py", [], ["--quick"]),
@@ -90,7 +90,9 @@ def markdown(info, steps, records):
                if max(info["load_average_before"], info.get("load_average_after", 0)) > 1.0 else []),
              "Each cell: median [min–max] over the rounds. Beside each peer, mar against it: > 1 means mar is "
              "better (higher rate, or lower time/memory); no ratio where the spreads overlap so much that the "
-             "runs cannot tell the two apart.", ""]
+             "runs cannot tell the two apart. Scenarios run in alternating rounds (every system up at once) "
+             "compare round by round instead: the median of the per-round ratios, given only when one side is "
+             "ahead in enough rounds for a sign test at 5 %.", ""]
     versions = {}
     for r in records:
         if r.get("version"):
@@ -117,7 +119,8 @@ def markdown(info, steps, records):
             for s in systems:
                 text = cell(by.get(s), unit)
                 if s != "mar" and mar and by.get(s, {}).get("values"):
-                    text += f" · mar {benchlib.compare(mar, by[s]['values'], better)[1]}"
+                    paired = by[s].get("paired", False) and by["mar"].get("paired", False)
+                    text += f" · mar {benchlib.compare(mar, by[s]['values'], better, paired)[1]}"
                 cells.append(text)
             direction = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(better, "")
             lines.append(f"| {metric}{direction} | " + " | ".join(cells) + " |")
