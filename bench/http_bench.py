@@ -362,7 +362,9 @@ def alternating(available, args):
             live.append(name)
         for r in range(args.alternating):
             log(f"alternating round {r + 1}/{args.alternating}")
-            for name in live[r % len(live):] + live[:r % len(live)] if live else []:
+            if not live:
+                break
+            for name in live[r % len(live):] + live[:r % len(live)]:
                 server, port = servers[name]
                 try:
                     rps, _, p99, errors = wrk(port, args.threads, 32, ALTERNATING_SECONDS)

@@ -217,12 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
     head_parser_->header_limit(state_->limits.header_bytes);
     head_parser_->body_limit(state_->limits.body_bytes);  // Beast checks Content-Length against it
     Expire(state_->limits.idle_timeout);
-    // A pipelined request may be buffered already; it is parsed from the loop, never on this
-    // stack (a response that ends inside JS gets here).
-    if (buffer_.size() > 0) {
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->ParseHead(); });
-      return;
-    }
+    // Never on this stack: a response that ends inside JS gets here.
     Later(state_, &State::reads, &Session::StartHeadRead, shared_from_this());
   }
 
@@ -244,12 +239,15 @@ class Session : public std::enable_shared_from_this<Session> {
     return buffer_.prepare(std::clamp<size_t>(buffer_.capacity() - buffer_.size(), 512, 65536));
   }
 
-  // Asio tries a read at once when it starts one, and a keep-alive client whose response just
-  // left has rarely sent its next request yet: started right after the response, 84 % of reads
-  // came back empty (a wasted system call each). Started once the shard has handled what was
-  // ready (the listener's batch of reads), 50-65 % do.
+  // A pipelined request may be buffered already; otherwise the socket is read. Asio tries a read
+  // at once when it starts one, and a keep-alive client whose response just left has rarely sent
+  // its next request yet: started right after the response, 84 % of reads came back empty (a
+  // wasted system call each). Started once the shard has handled what was ready (the listener's
+  // batch of reads), 50-65 % do.
   void StartHeadRead() {
-    if (!closed_ && phase_ == Phase::kReading) ReadHeadBytes();
+    if (closed_ || phase_ != Phase::kReading) return;
+    if (buffer_.size() > 0) return ParseHead();
+    ReadHeadBytes();
   }
 
   void ReadHeadBytes() {
@@ -522,7 +520,6 @@ class Session : public std::enable_shared_from_this<Session> {
     Later(state_, &State::flushes, &Session::Flush, shared_from_this());
   }
 
- public:
   // Sends what WriteOut queued (from the listener's flush, on a clean stack). Most responses fit
   // the socket's send buffer: the socket is non-blocking, so this either sends all at once or
   // leaves the rest to an asynchronous write.
@@ -532,26 +529,19 @@ class Session : public std::enable_shared_from_this<Session> {
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head_out_), asio::buffer(body_out_)};
     // One buffer is a plain send(); two take sendmsg() and its vector, measurably dearer here.
     size_t sent = body_out_.empty() ? socket_.write_some(buffers[0], error) : socket_.write_some(buffers, error);
-    if (error && error != asio::error::would_block && error != asio::error::try_again) {
-      Settle();
-      body_out_.clear();
-      return Finish(false);
-    }
-    if (sent == head_out_.size() + body_out_.size()) {
-      Settle();
-      body_out_.clear();
-      return Finish(true);
-    }
+    if (error && error != asio::error::would_block && error != asio::error::try_again) return Written(false);
+    if (sent == head_out_.size() + body_out_.size()) return Written(true);
     size_t head_sent = std::min(sent, head_out_.size());
     buffers = {asio::buffer(head_out_) + head_sent, asio::buffer(body_out_) + (sent - head_sent)};
-    asio::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code error, size_t) {
-      self->Settle();
-      self->body_out_.clear();
-      self->Finish(!error);
-    });
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](beast::error_code error, size_t) { self->Written(!error); });
   }
 
- private:
+  void Written(bool ok) {
+    Settle();
+    body_out_.clear();
+    Finish(ok);
+  }
   void WriteStreamHead(ResponseHead head) {
     // HTTP/1.0 has no chunked encoding: the body ends when the connection does.
     if (http10_) keep_alive_ = false;
@@ -771,7 +761,6 @@ void Session::Dispatch(std::string body, bool streamed) {
   ++serial_;
   ++state_->active_requests;
   deadline_ = std::chrono::steady_clock::time_point::max();
-  // Before the handler runs: it may answer at once, and the next request is read from there.
   state_->handler(std::move(incoming), std::make_shared<SessionExchange>(
                                            shared_from_this(), serial_, socket_.get_executor()));
 }

@@ -388,8 +388,7 @@ void BundleHost::DispatchFetch(net::IncomingRequest request, std::shared_ptr<net
 }
 
 void BundleHost::DispatchQueued() {
-  // Swapped out first: a handler may queue more (a request it makes to this bundle's own URL is
-  // not one, but nothing here should depend on that).
+  // Swapped out, so that requests arriving meanwhile start a batch of their own.
   std::vector<QueuedRequest> batch;
   batch.swap(queued_);
   std::vector<std::pair<std::string_view, std::string_view>> headers;

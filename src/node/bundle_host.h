@@ -110,7 +110,7 @@ class BundleHost final : public api::RealmHost, private OutboundEvents {
   Result<void> Boot();
   Result<void> RegisterClasses(const std::string& display_main, v8::Local<v8::Module> main_module);
   // Runs `body` as one event with the bundle's CPU budget (or `budget` if non-zero); returns
-  // false if the isolate was terminated during it.
+  // false if the host died (its isolate was terminated and could not recover).
   template <class Body>
   bool RunEvent(Body&& body, std::chrono::milliseconds budget = {});
   // Runs body(0) ... body(count - 1), each as one event as RunEvent does, entering the isolate
